@@ -1,0 +1,39 @@
+# vmcorefs: `make run` builds and mounts the default machine at ./mnt; `make test` runs every test.
+MVN ?= mvn -B -q
+MNT ?= $(CURDIR)/mnt
+
+.PHONY: all build run stop test unit deps clean
+
+all: build
+
+deps:
+	./scripts/install-deps.sh
+
+build: deps
+	$(MVN) -DskipTests package
+
+run: build
+	@mkdir -p $(MNT)
+	@if grep -q " $(MNT) fuse" /proc/self/mounts; then bin/vmcorefs unmount $(MNT); fi
+	bin/vmcorefs mount $(MNT)
+	@echo
+	@echo "Try:"
+	@echo "  ls -lR $(MNT)"
+	@echo "  readelf -h -l -n $(MNT)/proc/vmcore"
+	@echo "  gdb -batch -ex 'info threads' -ex 'info registers' -c $(MNT)/proc/vmcore"
+	@echo "  dd if=$(MNT)/proc/vmcore bs=4096 skip=2 count=1 | xxd | head"
+	@echo "  bin/vmcorefs stats $(MNT)"
+	@echo "  bin/vmcorefs unmount $(MNT)     (or: make stop)"
+
+stop:
+	@if grep -q " $(MNT) fuse" /proc/self/mounts; then bin/vmcorefs unmount $(MNT); fi
+
+# Unit tests, then real mounts checked with real clients (integration-tests).
+test: deps
+	$(MVN) verify
+
+unit: deps
+	$(MVN) -pl hardware-model,formats,fs -am test
+
+clean:
+	$(MVN) clean

@@ -1,0 +1,212 @@
+package org.vmcorefs.format;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.vmcorefs.machine.Architecture;
+import org.vmcorefs.machine.CpuState;
+import org.vmcorefs.machine.CrashedSystem;
+import org.vmcorefs.machine.DumpException;
+import org.vmcorefs.machine.FileMemory;
+import org.vmcorefs.machine.KernelInfo;
+import org.vmcorefs.machine.LayeredMemory;
+import org.vmcorefs.machine.MemoryRange;
+import org.vmcorefs.machine.PhysicalMemory;
+
+/**
+ * Reads an ELF core (QEMU's dump-guest-memory, virsh dump, a copy of a real /proc/vmcore) as a crashed
+ * system: memory by p_paddr (data packed or page-aligned, p_filesz may be less than p_memsz, p_offset -1
+ * for ranges not saved), CPU registers from NT_PRSTATUS, VMCOREINFO passed through. Nothing of the
+ * memory is read here: the segments become extents of a lazily read memory.
+ */
+public final class ElfCoreReader {
+    /** Where x86_64 kernel text mappings start: __START_KERNEL_map. */
+    static final long X86_KERNEL_MAP = 0xffffffff80000000L;
+    private static final long MAX_NOTES = 64L << 20;
+
+    private ElfCoreReader() {
+    }
+
+    /** The parsed headers of an ELF core, before its memory is touched. */
+    public record Headers(Elf64Ehdr ehdr, Architecture architecture, List<Elf64Phdr> phdrs, List<ElfNote> notes) {
+    }
+
+    public static boolean isElf(ByteBuffer start) {
+        return start.remaining() >= 4 && start.get(0) == 0x7f && start.get(1) == 'E' && start.get(2) == 'L'
+                && start.get(3) == 'F';
+    }
+
+    public static Headers readHeaders(Path path, FileChannel ch) throws DumpException {
+        long fileSize = size(path, ch);
+        Elf64Ehdr ehdr = Elf64Ehdr.readFrom(readAt(path, ch, 0, (int) Math.min(fileSize, Elf64Ehdr.SIZE)));
+        if (ehdr.type() != Elf64Ehdr.ET_CORE) {
+            throw new FormatException(path + ": ELF type " + ehdr.type() + " is not a core file (ET_CORE)");
+        }
+        Architecture arch = architecture(path, ehdr);
+        long phnum = ehdr.phnum();
+        if (phnum == Elf64Ehdr.PN_XNUM) {
+            if (ehdr.shoff() <= 0 || ehdr.shoff() + Elf64Shdr.SIZE > fileSize) {
+                throw new FormatException(path + ": PN_XNUM without a section header 0");
+            }
+            phnum = Integer.toUnsignedLong(
+                    Elf64Shdr.readFrom(readAt(path, ch, ehdr.shoff(), Elf64Shdr.SIZE), ehdr.order()).info());
+        }
+        if (phnum == 0) {
+            throw new FormatException(path + ": no program headers");
+        }
+        long phEnd = ehdr.phoff() + phnum * Elf64Phdr.SIZE;
+        if (ehdr.phoff() < 0 || phEnd > fileSize || phnum > (1 << 24)) {
+            throw new FormatException(path + ": program headers [" + ehdr.phoff() + ", " + phEnd
+                    + ") run past the end of the file (" + fileSize + " bytes): truncated?");
+        }
+        ByteBuffer ph = readAt(path, ch, ehdr.phoff(), (int) (phnum * Elf64Phdr.SIZE));
+        List<Elf64Phdr> phdrs = new ArrayList<>();
+        List<ElfNote> notes = new ArrayList<>();
+        long noteBytes = 0;
+        for (int i = 0; i < phnum; i++) {
+            Elf64Phdr p = Elf64Phdr.readFrom(ph, ehdr.order());
+            phdrs.add(p);
+            if (p.type() == Elf64Phdr.PT_NOTE && p.filesz() > 0) {
+                noteBytes += p.filesz();
+                if (p.offset() < 0 || p.filesz() < 0 || p.offset() + p.filesz() > fileSize || noteBytes > MAX_NOTES) {
+                    throw new FormatException(path + ": note segment at " + p.offset() + " (" + p.filesz()
+                            + " bytes) runs past the end of the file: truncated?");
+                }
+                notes.addAll(ElfNote.readAll(readAt(path, ch, p.offset(), (int) p.filesz()), ehdr.order()));
+            }
+        }
+        return new Headers(ehdr, arch, phdrs, notes);
+    }
+
+    /** Reads {@code path} as a crashed system. */
+    public static CrashedSystem read(Path path, FileChannel ch) throws DumpException {
+        Headers h = readHeaders(path, ch);
+        Architecture arch = h.architecture();
+        long fileSize = size(path, ch);
+        FileMemory file = new FileMemory(path, ch);
+        LayeredMemory.Builder memory = LayeredMemory.over(PhysicalMemory.ZEROS);
+        List<MemoryRange> ram = new ArrayList<>();
+        long textVirtual = 0;
+        long textPhysical = 0;
+        long textSize = 0;
+        for (Elf64Phdr p : h.phdrs()) {
+            if (p.type() != Elf64Phdr.PT_LOAD || p.memsz() == 0) {
+                continue;
+            }
+            if (p.memsz() < 0 || p.paddr() < 0 || p.paddr() + p.memsz() < 0 || Long.compareUnsigned(p.filesz(), p.memsz()) > 0) {
+                throw new FormatException(String.format("%s: bad PT_LOAD paddr 0x%x filesz 0x%x memsz 0x%x", path,
+                        p.paddr(), p.filesz(), p.memsz()));
+            }
+            if (arch == Architecture.X86_64 && Long.compareUnsigned(p.vaddr(), X86_KERNEL_MAP) >= 0
+                    && p.vaddr() != p.paddr()) {
+                textVirtual = p.vaddr();
+                textPhysical = p.paddr();
+                textSize = p.memsz();
+                continue;
+            }
+            boolean saved = p.offset() != -1 && p.filesz() > 0;
+            if (saved && (p.offset() < 0 || p.offset() + p.filesz() > fileSize)) {
+                throw new FormatException(String.format("%s: PT_LOAD paddr 0x%x needs file bytes [%d, %d) but the "
+                        + "file has %d: truncated?", path, p.paddr(), p.offset(), p.offset() + p.filesz(), fileSize));
+            }
+            if (saved) {
+                memory.append(p.paddr(), p.filesz(), file, p.offset());
+            }
+            ram.add(new MemoryRange(p.paddr(), p.memsz()));
+        }
+        if (ram.isEmpty()) {
+            throw new FormatException(path + ": no PT_LOAD segments: no memory to serve");
+        }
+        PhysicalMemory mem;
+        try {
+            mem = memory.build();
+        } catch (IllegalArgumentException e) {
+            throw new FormatException(path + ": " + e.getMessage(), e);
+        }
+
+        String vmcoreinfo = "";
+        List<CpuState> cpus = new ArrayList<>();
+        long[] blank = new long[arch.registerNames().size()];
+        for (ElfNote n : h.notes()) {
+            if (n.name().equals(ElfNote.VMCOREINFO)) {
+                vmcoreinfo = new String(n.desc(), StandardCharsets.US_ASCII).replace("\0", "");
+            } else if (n.name().equals(ElfNote.CORE) && n.type() == ElfNote.NT_PRSTATUS) {
+                cpus.add(new CpuState(arch, cpus.size(), ElfPrstatus.registers(n.desc(), arch, blank), new byte[0]));
+            }
+        }
+        Map<String, String> info = Vmcoreinfo.parse(vmcoreinfo);
+        long kaslr = hex(info.get("KERNELOFFSET"), 0);
+        if (arch == Architecture.X86_64 && textSize == 0 && info.containsKey("NUMBER(phys_base)")) {
+            textVirtual = arch.kernelTextBase() + kaslr;
+            textPhysical = textVirtual - X86_KERNEL_MAP + Long.parseLong(info.get("NUMBER(phys_base)").trim());
+            textSize = defaultTextSize(ram, textPhysical);
+        }
+        KernelInfo kernel = new KernelInfo(info.getOrDefault("OSRELEASE", "unknown"), textVirtual, textPhysical,
+                textSize, kaslr, vmcoreinfo);
+        Instant crashTime = info.containsKey("CRASHTIME")
+                ? Instant.ofEpochSecond(Long.parseLong(info.get("CRASHTIME").trim()))
+                : modified(path);
+        return new CrashedSystem(arch, ram, mem, cpus, kernel, crashTime,
+                String.format("ELF core %s (%s, %d PT_LOADs, %d CPUs)", path, arch.linuxName(), ram.size(), cpus.size()));
+    }
+
+    /** The kernel image size to assume when a dump does not say: 64 MiB, clipped to the RAM holding it. */
+    static long defaultTextSize(List<MemoryRange> ram, long textPhysical) {
+        for (MemoryRange r : MemoryRange.normalize(ram)) {
+            if (r.contains(textPhysical)) {
+                return Math.min(64L << 20, r.end() - textPhysical);
+            }
+        }
+        return 0;
+    }
+
+    static Architecture architecture(Path path, Elf64Ehdr ehdr) throws FormatException {
+        return switch (ehdr.machine()) {
+            case 62 -> Architecture.X86_64;
+            case 22 -> Architecture.S390X;
+            case 21 -> ehdr.order() == ByteOrder.BIG_ENDIAN ? Architecture.PPC64 : Architecture.PPC64LE;
+            default -> throw new FormatException(path + ": unsupported ELF machine " + ehdr.machine());
+        };
+    }
+
+    private static long hex(String value, long fallback) {
+        if (value == null) {
+            return fallback;
+        }
+        try {
+            return Long.parseUnsignedLong(value.trim(), 16);
+        } catch (NumberFormatException e) {
+            return fallback;
+        }
+    }
+
+    static long size(Path path, FileChannel ch) throws DumpException {
+        try {
+            return ch.size();
+        } catch (IOException e) {
+            throw new DumpException(org.vmcorefs.machine.Errno.EIO, path + ": " + e.getMessage(), e);
+        }
+    }
+
+    static Instant modified(Path path) {
+        try {
+            return Files.getLastModifiedTime(path).toInstant();
+        } catch (IOException e) {
+            return Instant.EPOCH;
+        }
+    }
+
+    static ByteBuffer readAt(Path path, FileChannel ch, long offset, int length) throws DumpException {
+        ByteBuffer b = ByteBuffer.allocate(length);
+        new FileMemory(path, ch).read(offset, b);
+        return b.flip();
+    }
+}

@@ -1,0 +1,98 @@
+package org.vmcorefs.format;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import org.vmcorefs.machine.Architecture;
+import org.vmcorefs.machine.CrashedSystem;
+import org.vmcorefs.machine.DumpException;
+import org.vmcorefs.machine.Errno;
+import org.vmcorefs.machine.FileMemory;
+import org.vmcorefs.machine.KernelInfo;
+import org.vmcorefs.machine.LayeredMemory;
+import org.vmcorefs.machine.PhysicalMemory;
+
+/**
+ * Plants a kernel ELF (a vmlinux, or any executable linked at the kernel's virtual base) into a crashed
+ * system's memory where that kernel would have been loaded, so that gdb can read its variables from the
+ * dump. Segments are read from the file lazily; .bss reads as zeros.
+ */
+public final class KernelImage {
+    /** x86_64's LOAD_PHYSICAL_ADDR: where an unrelocated vmlinux's p_paddr start. */
+    static final long X86_LOAD_PHYSICAL_ADDR = 0x1000000;
+
+    private KernelImage() {
+    }
+
+    /** Where a segment linked at {@code vaddr} (load address {@code paddr}) lies in physical memory. */
+    static long physical(Architecture arch, KernelInfo kernel, long vaddr, long paddr) {
+        if (arch.hasKernelTextMapping()) {
+            if (Long.compareUnsigned(vaddr, ElfCoreReader.X86_KERNEL_MAP) >= 0) {
+                return kernel.textPhysical() + (vaddr - arch.kernelTextBase());
+            }
+            return kernel.textPhysical() + (paddr - X86_LOAD_PHYSICAL_ADDR);
+        }
+        return vaddr - arch.directMapBase();
+    }
+
+    public static CrashedSystem plant(CrashedSystem system, Path elf) throws DumpException {
+        try (FileChannel probe = FileChannel.open(elf, StandardOpenOption.READ)) {
+            return plant(system, elf, FileChannel.open(elf, StandardOpenOption.READ), probe);
+        } catch (IOException e) {
+            throw new FormatException(elf + ": cannot open kernel image: " + e.getMessage(), e);
+        }
+    }
+
+    private static CrashedSystem plant(CrashedSystem system, Path elf, FileChannel ch, FileChannel probe)
+            throws DumpException {
+        long fileSize = ElfCoreReader.size(elf, probe);
+        Elf64Ehdr ehdr = Elf64Ehdr.readFrom(ElfCoreReader.readAt(elf, probe, 0, (int) Math.min(64, fileSize)));
+        Architecture arch = system.architecture();
+        if (ElfCoreReader.architecture(elf, ehdr) != arch || ehdr.order() != arch.byteOrder()) {
+            throw new FormatException(elf + ": kernel is not a " + arch.linuxName() + " ELF");
+        }
+        if (ehdr.phoff() <= 0 || ehdr.phoff() + (long) ehdr.phnum() * Elf64Phdr.SIZE > fileSize) {
+            throw new FormatException(elf + ": program headers run past the end of the file");
+        }
+        ByteBuffer ph = ElfCoreReader.readAt(elf, probe, ehdr.phoff(), ehdr.phnum() * Elf64Phdr.SIZE);
+        KernelInfo kernel = system.kernel();
+        FileMemory file = new FileMemory(elf, ch);
+        LayeredMemory.Builder memory = LayeredMemory.over(system.memory());
+        long lowest = Long.MAX_VALUE;
+        long highest = 0;
+        List<String> placed = new ArrayList<>();
+        for (int i = 0; i < ehdr.phnum(); i++) {
+            Elf64Phdr p = Elf64Phdr.readFrom(ph, ehdr.order());
+            if (p.type() != Elf64Phdr.PT_LOAD || p.memsz() == 0) {
+                continue;
+            }
+            if (p.offset() < 0 || p.offset() + p.filesz() > fileSize || p.filesz() > p.memsz()) {
+                throw new FormatException(elf + ": PT_LOAD at offset " + p.offset() + " runs past the end of the file");
+            }
+            long phys = physical(arch, kernel, p.vaddr(), p.paddr());
+            if (phys < 0 || system.ram().stream().noneMatch(r -> r.contains(phys))) {
+                throw new DumpException(Errno.EINVAL, String.format("%s: segment at 0x%x would land at physical "
+                        + "0x%x, outside the machine's RAM", elf, p.vaddr(), phys));
+            }
+            memory.put(phys, p.filesz(), file, p.offset());
+            memory.put(phys + p.filesz(), p.memsz() - p.filesz(), PhysicalMemory.ZEROS, 0);
+            lowest = Math.min(lowest, phys);
+            highest = Math.max(highest, phys + p.memsz());
+            placed.add(String.format("0x%x", phys));
+        }
+        if (placed.isEmpty()) {
+            throw new FormatException(elf + ": no loadable segments");
+        }
+        KernelInfo planted = kernel;
+        if (arch.hasKernelTextMapping()) {
+            long span = Layout.roundUp(highest - kernel.textPhysical(), 2L << 20);
+            planted = kernel.withText(kernel.textVirtual(), kernel.textPhysical(), Math.max(kernel.textSize(), span));
+        }
+        return new CrashedSystem(arch, system.ram(), memory.build(), system.cpus(), planted, system.crashTime(),
+                system.origin() + ", kernel " + elf + " planted at " + String.join(",", placed));
+    }
+}

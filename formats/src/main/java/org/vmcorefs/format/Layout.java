@@ -1,0 +1,158 @@
+package org.vmcorefs.format;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import org.vmcorefs.machine.Buffers;
+import org.vmcorefs.machine.DumpException;
+import org.vmcorefs.machine.PhysicalMemory;
+
+/**
+ * A file's bytes as an immutable, sorted list of segments laid back to back: zeros, prebuilt bytes, or
+ * memory at a physical address. Computed once from the machine; a read only walks the list and copies.
+ */
+public final class Layout {
+    /** Where a segment's bytes come from; {@code offset} is relative to the segment. */
+    public interface Source {
+        void read(long offset, ByteBuffer dst) throws DumpException;
+    }
+
+    /** A segment at file offset {@code offset}, {@code length} bytes long. */
+    public record Segment(long offset, long length, Source source, String description) {
+        public long end() {
+            return offset + length;
+        }
+    }
+
+    private final Segment[] segments;
+    private final long[] starts;
+    private final long size;
+
+    private Layout(List<Segment> list) {
+        this.segments = list.toArray(new Segment[0]);
+        this.starts = new long[segments.length];
+        for (int i = 0; i < segments.length; i++) {
+            starts[i] = segments[i].offset;
+        }
+        this.size = segments.length == 0 ? 0 : segments[segments.length - 1].end();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public long size() {
+        return size;
+    }
+
+    public List<Segment> segments() {
+        return List.of(segments);
+    }
+
+    /**
+     * Fills {@code dst} with the bytes at {@code offset}, up to the end of the file; returns the count.
+     * Inside the file every read is full: a failure throws, it never shortens the read.
+     */
+    public int read(long offset, ByteBuffer dst) throws DumpException {
+        if (offset >= size || offset < 0) {
+            return 0;
+        }
+        int total = (int) Math.min(dst.remaining(), size - offset);
+        int limit = dst.limit();
+        dst.limit(dst.position() + total);
+        try {
+            int i = indexOf(offset);
+            while (dst.hasRemaining()) {
+                Segment s = segments[i];
+                long within = offset - s.offset;
+                int n = (int) Math.min(dst.remaining(), s.length - within);
+                if (n == dst.remaining()) {
+                    s.source.read(within, dst);
+                } else {
+                    int segLimit = dst.position() + n;
+                    int saved = dst.limit();
+                    dst.limit(segLimit);
+                    try {
+                        s.source.read(within, dst);
+                    } finally {
+                        dst.limit(saved);
+                    }
+                }
+                offset += n;
+                i++;
+            }
+        } finally {
+            dst.limit(limit);
+        }
+        return total;
+    }
+
+    /** The segment holding {@code offset} (which is inside the file). */
+    public Segment segmentAt(long offset) {
+        return segments[indexOf(offset)];
+    }
+
+    private int indexOf(long offset) {
+        int lo = 0;
+        int hi = starts.length - 1;
+        while (lo < hi) {
+            int mid = (lo + hi + 1) >>> 1;
+            if (starts[mid] <= offset) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        return lo;
+    }
+
+    /** Appends segments back to back. */
+    public static final class Builder {
+        private final List<Segment> segments = new ArrayList<>();
+        private long size;
+
+        public long size() {
+            return size;
+        }
+
+        public Builder add(long length, Source source, String description) {
+            if (length < 0) {
+                throw new IllegalArgumentException("negative segment length");
+            }
+            if (length > 0) {
+                segments.add(new Segment(size, length, source, description));
+                size += length;
+            }
+            return this;
+        }
+
+        public Builder zeros(long length) {
+            return add(length, (offset, dst) -> Buffers.zero(dst, dst.remaining()), "zeros");
+        }
+
+        /** Appends a copy of {@code bytes}' remaining content. */
+        public Builder bytes(ByteBuffer bytes, String description) {
+            ByteBuffer copy = ByteBuffer.allocateDirect(bytes.remaining());
+            copy.put(bytes.duplicate()).flip();
+            ByteBuffer ro = copy.asReadOnlyBuffer();
+            return add(ro.capacity(), (offset, dst) -> dst.put(ro.slice((int) offset, dst.remaining())), description);
+        }
+
+        public Builder memory(PhysicalMemory memory, long address, long length, String description) {
+            return add(length, (offset, dst) -> memory.read(address + offset, dst), description);
+        }
+
+        /** Zeros up to the next multiple of {@code alignment}. */
+        public Builder padTo(long alignment) {
+            return zeros(roundUp(size, alignment) - size);
+        }
+
+        public Layout build() {
+            return new Layout(segments);
+        }
+    }
+
+    static long roundUp(long value, long alignment) {
+        return (value + alignment - 1) / alignment * alignment;
+    }
+}

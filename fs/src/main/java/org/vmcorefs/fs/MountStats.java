@@ -1,0 +1,52 @@
+package org.vmcorefs.fs;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/** What the mount has served, per file: reads, bytes read, writes, failed operations. */
+final class MountStats {
+    /** Counters of one file. */
+    static final class FileCounters {
+        final LongAdder reads = new LongAdder();
+        final LongAdder bytes = new LongAdder();
+        final LongAdder writes = new LongAdder();
+        final LongAdder errors = new LongAdder();
+
+        Map<String, Long> snapshot() {
+            Map<String, Long> m = new LinkedHashMap<>();
+            m.put("reads", reads.sum());
+            m.put("bytesRead", bytes.sum());
+            m.put("writes", writes.sum());
+            m.put("errors", errors.sum());
+            return m;
+        }
+    }
+
+    private final Map<String, FileCounters> files = new ConcurrentHashMap<>();
+
+    private FileCounters of(String path) {
+        return files.computeIfAbsent(path, p -> new FileCounters());
+    }
+
+    void read(String path, int bytes) {
+        FileCounters c = of(path);
+        c.reads.increment();
+        c.bytes.add(bytes);
+    }
+
+    void wrote(String path, int bytes) {
+        of(path).writes.increment();
+    }
+
+    void failed(String path) {
+        of(path).errors.increment();
+    }
+
+    Map<String, Map<String, Long>> snapshot() {
+        Map<String, Map<String, Long>> m = new java.util.TreeMap<>();
+        files.forEach((path, c) -> m.put(path, c.snapshot()));
+        return m;
+    }
+}

@@ -1,0 +1,136 @@
+package org.vmcorefs.fs;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.vmcorefs.format.VirtualFile;
+import org.vmcorefs.machine.DumpException;
+import org.vmcorefs.machine.Errno;
+import org.vmcorefs.machine.EventLog;
+import org.vmcorefs.machine.Machine;
+import org.vmcorefs.machine.SavedArea;
+
+/** {@code .vmcorefs/stats.json}: what the mount served and what the saved area fetched, as JSON. */
+final class StatsFile implements VirtualFile {
+    static final String PATH = "/.vmcorefs/stats.json";
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private final Machine machine;
+    private final MountStats stats;
+    private final Map<String, Object> mount;
+
+    StatsFile(Machine machine, MountStats stats, Map<String, Object> mount) {
+        this.machine = machine;
+        this.stats = stats;
+        this.mount = mount;
+    }
+
+    Map<String, Object> report() {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("mount", mount);
+        r.put("profile", machine.profile().id());
+        r.put("origin", machine.system().origin());
+        r.put("files", stats.snapshot());
+        SavedArea area = machine.savedArea();
+        if (area != null) {
+            SavedArea.Counters c = area.counters();
+            Map<String, Object> s = new LinkedHashMap<>();
+            s.put("name", area.name());
+            s.put("interface", area.interfaceName());
+            s.put("start", area.range().start());
+            s.put("size", area.range().size());
+            s.put("blockSize", area.blockSize());
+            s.put("released", area.released());
+            s.put("requests", c.requests());
+            s.put("blocks", c.blocks());
+            s.put("bytes", c.bytes());
+            s.put("failures", c.failures());
+            s.put("lastRequestSequence", c.lastRequestSequence());
+            r.put("savedArea", s);
+        }
+        List<Map<String, Object>> events = new ArrayList<>();
+        for (EventLog.Event e : machine.events().events()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("sequence", e.sequence());
+            m.put("time", e.time().toString());
+            m.put("kind", e.kind());
+            m.put("detail", e.detail());
+            events.add(m);
+        }
+        r.put("events", events);
+        return r;
+    }
+
+    private byte[] render() throws DumpException {
+        try {
+            return (JSON.writeValueAsString(report()) + "\n").getBytes(StandardCharsets.UTF_8);
+        } catch (JsonProcessingException e) {
+            throw new DumpException(Errno.EIO, "cannot render stats: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public long size() {
+        try {
+            return render().length;
+        } catch (DumpException e) {
+            return 0;
+        }
+    }
+
+    @Override
+    public int mode() {
+        return 0400;
+    }
+
+    @Override
+    public boolean changes() {
+        return true;
+    }
+
+    @Override
+    public VirtualFile open() throws DumpException {
+        byte[] bytes = render();
+        return new VirtualFile() {
+            @Override
+            public long size() {
+                return bytes.length;
+            }
+
+            @Override
+            public int mode() {
+                return StatsFile.this.mode();
+            }
+
+            @Override
+            public boolean changes() {
+                return true;
+            }
+
+            @Override
+            public int read(long offset, ByteBuffer dst) {
+                return slice(bytes, offset, dst);
+            }
+        };
+    }
+
+    @Override
+    public int read(long offset, ByteBuffer dst) throws DumpException {
+        return slice(render(), offset, dst);
+    }
+
+    private static int slice(byte[] bytes, long offset, ByteBuffer dst) {
+        if (offset >= bytes.length) {
+            return 0;
+        }
+        int n = (int) Math.min(dst.remaining(), bytes.length - offset);
+        dst.put(bytes, (int) offset, n);
+        return n;
+    }
+}

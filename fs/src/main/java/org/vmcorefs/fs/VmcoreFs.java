@@ -1,0 +1,193 @@
+package org.vmcorefs.fs;
+
+import com.kenai.jffi.MemoryIO;
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import jnr.ffi.Pointer;
+import jnr.ffi.types.off_t;
+import jnr.ffi.types.size_t;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.vmcorefs.format.DumpTree;
+import org.vmcorefs.format.VirtualFile;
+import org.vmcorefs.machine.DumpException;
+import org.vmcorefs.machine.Errno;
+import ru.serce.jnrfuse.ErrorCodes;
+import ru.serce.jnrfuse.FuseFillDir;
+import ru.serce.jnrfuse.FuseStubFS;
+import ru.serce.jnrfuse.struct.FileStat;
+import ru.serce.jnrfuse.struct.FuseFileInfo;
+
+/**
+ * The jnr-fuse adapter: each operation looks the path up in the {@link DumpTree}, checks, and delegates.
+ * Reads go straight into FUSE's buffer (a direct ByteBuffer over it, no copy through the Java heap).
+ * Nothing thrown below crosses into native code: {@link #errno} maps every failure to a negative errno.
+ */
+final class VmcoreFs extends FuseStubFS {
+    private static final Logger LOG = LoggerFactory.getLogger(VmcoreFs.class);
+    /** Byte offset of the bit field (direct_io:1, keep_cache:1, ...) in libfuse 2's struct fuse_file_info. */
+    private static final int FILE_INFO_BITS = 20;
+    private static final int DIRECT_IO = 1;
+
+    private final DumpTree tree;
+    private final MountStats stats;
+    private final long uid;
+    private final long gid;
+    private final Instant time;
+    private final boolean directIo;
+    /** What each open handle reads (see {@link VirtualFile#open()}), by the handle number given to FUSE. */
+    private final Map<Long, VirtualFile> handles = new ConcurrentHashMap<>();
+    private final AtomicLong nextHandle = new AtomicLong(1);
+
+    /** @param directIo bypass the page cache for every file, not only for the ones whose content changes */
+    VmcoreFs(DumpTree tree, MountStats stats, long uid, long gid, boolean directIo) {
+        this.directIo = directIo;
+        this.tree = tree;
+        this.stats = stats;
+        this.uid = uid;
+        this.gid = gid;
+        this.time = tree.time();
+    }
+
+    @Override
+    public int getattr(String path, FileStat stat) {
+        if (tree.isDirectory(path)) {
+            stat.st_mode.set(FileStat.S_IFDIR | 0500);
+            stat.st_nlink.set(2);
+        } else {
+            VirtualFile f = tree.file(path);
+            if (f == null) {
+                return -ErrorCodes.ENOENT();
+            }
+            stat.st_mode.set(FileStat.S_IFREG | f.mode());
+            stat.st_nlink.set(1);
+            stat.st_size.set(f.size());
+            stat.st_blocks.set((f.size() + 511) / 512);
+        }
+        stat.st_uid.set(uid);
+        stat.st_gid.set(gid);
+        stat.st_mtim.tv_sec.set(time.getEpochSecond());
+        stat.st_atim.tv_sec.set(time.getEpochSecond());
+        stat.st_ctim.tv_sec.set(time.getEpochSecond());
+        return 0;
+    }
+
+    @Override
+    public int readdir(String path, Pointer buf, FuseFillDir filter, @off_t long offset, FuseFileInfo fi) {
+        if (!tree.isDirectory(path)) {
+            return tree.file(path) == null ? -ErrorCodes.ENOENT() : -ErrorCodes.ENOTDIR();
+        }
+        filter.apply(buf, ".", null, 0);
+        filter.apply(buf, "..", null, 0);
+        for (String name : tree.list(path)) {
+            filter.apply(buf, name, null, 0);
+        }
+        return 0;
+    }
+
+    @Override
+    public int open(String path, FuseFileInfo fi) {
+        VirtualFile f = tree.file(path);
+        if (f == null) {
+            return tree.isDirectory(path) ? -ErrorCodes.EISDIR() : -ErrorCodes.ENOENT();
+        }
+        VirtualFile opened;
+        try {
+            opened = f.open();
+        } catch (Throwable e) {
+            return errno("open", path, 0, 0, e);
+        }
+        if (opened != f) {
+            long handle = nextHandle.getAndIncrement();
+            handles.put(handle, opened);
+            fi.fh.set(handle);
+        }
+        if (directIo || f.changes()) {
+            // Control files change under the reader: never serve them from the page cache.
+            Pointer p = jnr.ffi.Struct.getMemory(fi);
+            p.putInt(FILE_INFO_BITS, p.getInt(FILE_INFO_BITS) | DIRECT_IO);
+        }
+        return 0;
+    }
+
+    @Override
+    public int release(String path, FuseFileInfo fi) {
+        long handle = fi.fh.get();
+        if (handle != 0) {
+            handles.remove(handle);
+        }
+        return 0;
+    }
+
+    /** The file an open handle reads: its snapshot if it has one, else the tree's file. */
+    private VirtualFile file(String path, FuseFileInfo fi) {
+        long handle = fi.fh.get();
+        VirtualFile f = handle != 0 ? handles.get(handle) : null;
+        return f != null ? f : tree.file(path);
+    }
+
+    @Override
+    public int read(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
+        VirtualFile f = file(path, fi);
+        if (f == null) {
+            return -ErrorCodes.ENOENT();
+        }
+        if (offset < 0) {
+            return -ErrorCodes.EINVAL();
+        }
+        ByteBuffer dst = MemoryIO.getInstance().newDirectByteBuffer(buf.address(), (int) size);
+        try {
+            int n = f.read(offset, dst);
+            stats.read(path, n);
+            return n;
+        } catch (Throwable e) {
+            stats.failed(path);
+            return errno("read", path, offset, size, e);
+        }
+    }
+
+    @Override
+    public int write(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
+        VirtualFile f = file(path, fi);
+        if (f == null) {
+            return -ErrorCodes.ENOENT();
+        }
+        byte[] data = new byte[(int) Math.min(size, 1 << 20)];
+        buf.get(0, data, 0, data.length);
+        try {
+            int n = f.write(offset, ByteBuffer.wrap(data));
+            stats.wrote(path, n);
+            return n;
+        } catch (Throwable e) {
+            stats.failed(path);
+            return errno("write", path, offset, size, e);
+        }
+    }
+
+    @Override
+    public int truncate(String path, @off_t long size) {
+        VirtualFile f = tree.file(path);
+        if (f == null) {
+            return -ErrorCodes.ENOENT();
+        }
+        try {
+            f.truncate(size);
+            return 0;
+        } catch (Throwable e) {
+            return errno("truncate", path, size, 0, e);
+        }
+    }
+
+    /** The one place where failures become errno values; unexpected exceptions become EIO and are logged. */
+    static int errno(String op, String path, long offset, long length, Throwable e) {
+        if (e instanceof DumpException d) {
+            LOG.warn("{} {} offset {} length {}: {} ({})", op, path, offset, length, d.getMessage(), d.errno());
+            return -d.errno().value();
+        }
+        LOG.error("{} {} offset {} length {}: unexpected failure", op, path, offset, length, e);
+        return -Errno.EIO.value();
+    }
+}

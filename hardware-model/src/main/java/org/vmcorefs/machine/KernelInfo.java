@@ -1,0 +1,28 @@
+package org.vmcorefs.machine;
+
+/**
+ * What is known of the crashed kernel: its release, where its text is mapped, and its VMCOREINFO text
+ * (empty when the source had none, in which case the views synthesize one).
+ *
+ * @param osRelease {@code uname -r}
+ * @param textVirtual virtual address of {@code _text}, or 0 when unknown
+ * @param textPhysical physical address of {@code _text}
+ * @param textSize bytes from {@code _text} to {@code _end}, or 0 when unknown
+ * @param kaslrOffset the KASLR offset ({@code KERNELOFFSET})
+ * @param vmcoreinfo the VMCOREINFO note text as the kernel wrote it, or ""
+ */
+public record KernelInfo(String osRelease, long textVirtual, long textPhysical, long textSize, long kaslrOffset,
+        String vmcoreinfo) {
+
+    public boolean textKnown() {
+        return textVirtual != 0 && textSize > 0;
+    }
+
+    public KernelInfo withVmcoreinfo(String text) {
+        return new KernelInfo(osRelease, textVirtual, textPhysical, textSize, kaslrOffset, text);
+    }
+
+    public KernelInfo withText(long virtual, long physical, long size) {
+        return new KernelInfo(osRelease, virtual, physical, size, kaslrOffset, vmcoreinfo);
+    }
+}

@@ -1,0 +1,83 @@
+package org.vmcorefs.machine;
+
+import java.util.List;
+
+/**
+ * The simulated machine after the crash, as the capture environment finds it: the crashed system, the
+ * dump mechanism that preserved it, the memory as it is now, and the hardware-saved area.
+ *
+ * <p>Three memories matter. {@link #system()}{@code .memory()} is memory at the crash.
+ * {@link #currentMemory()} is physical memory now: the capture kernel has overwritten its own region and
+ * whatever the mechanism reused. {@link #oldMemory()} is the crashed system's memory as the capture kernel
+ * reaches it: current memory where it survived, the saved area where the hardware kept a copy.
+ */
+public final class Machine {
+    private final Profile profile;
+    private final CrashedSystem system;
+    private final PhysicalMemory currentMemory;
+    private final PhysicalMemory oldMemory;
+    private final List<MemoryRange> dumpRanges;
+    private final MemoryRange reserved;
+    private final SavedArea savedArea;
+    private final EventLog events;
+
+    /**
+     * @param dumpRanges the ranges of the crashed system's memory the dump shows, sorted
+     * @param reserved the capture kernel's own region (crashkernel=), empty when there is none
+     */
+    public Machine(Profile profile, CrashedSystem system, PhysicalMemory currentMemory, PhysicalMemory oldMemory,
+            List<MemoryRange> dumpRanges, MemoryRange reserved, SavedArea savedArea, EventLog events) {
+        this.profile = profile;
+        this.system = system;
+        this.currentMemory = currentMemory;
+        this.oldMemory = oldMemory;
+        this.dumpRanges = List.copyOf(dumpRanges);
+        this.reserved = reserved;
+        this.savedArea = savedArea;
+        this.events = events;
+    }
+
+    public Profile profile() {
+        return profile;
+    }
+
+    public Architecture architecture() {
+        return system.architecture();
+    }
+
+    public CrashedSystem system() {
+        return system;
+    }
+
+    public List<CpuState> cpus() {
+        return system.cpus();
+    }
+
+    public KernelInfo kernel() {
+        return system.kernel();
+    }
+
+    public PhysicalMemory currentMemory() {
+        return currentMemory;
+    }
+
+    public PhysicalMemory oldMemory() {
+        return oldMemory;
+    }
+
+    public List<MemoryRange> dumpRanges() {
+        return dumpRanges;
+    }
+
+    public MemoryRange reserved() {
+        return reserved;
+    }
+
+    public SavedArea savedArea() {
+        return savedArea;
+    }
+
+    public EventLog events() {
+        return events;
+    }
+}

@@ -1,0 +1,108 @@
+package org.vmcorefs.it;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * A real FUSE mount made by {@code bin/vmcorefs mount}, ended by {@code bin/vmcorefs unmount} (and
+ * {@code fusermount -u -z} if that fails) under a time limit. Tests that need FUSE are skipped, with the
+ * reason, where /dev/fuse or fusermount is missing.
+ */
+final class Mounted implements AutoCloseable {
+    static final Path HOME = Path.of(System.getProperty("vmcorefs.home", "..")).toAbsolutePath().normalize();
+    static final Path LAUNCHER = HOME.resolve("bin/vmcorefs");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    final Path root;
+    private final Exec.Result mountResult;
+
+    private Mounted(Path root, Exec.Result mountResult) {
+        this.root = root;
+        this.mountResult = mountResult;
+    }
+
+    /** Skips the calling test unless a FUSE mount can be made here. */
+    static void assumeFuse() {
+        assumeTrue(Files.exists(Path.of("/dev/fuse")), "no /dev/fuse on this machine: FUSE mounts cannot be tested");
+        assumeTrue(Exec.has("fusermount") || Exec.has("fusermount3"), "no fusermount: install fuse3");
+        assumeTrue(Files.isRegularFile(HOME.resolve("fs/target/vmcorefs.jar")),
+                "fs/target/vmcorefs.jar is missing: run the build (mvn verify) from the project root");
+    }
+
+    /** Mounts with {@code options} (everything but the mount point) and waits until the files are visible. */
+    static Mounted mount(String... options) throws IOException {
+        assumeFuse();
+        Path dir = Files.createTempDirectory("vmcorefs-it");
+        List<String> cmd = new ArrayList<>(List.of(LAUNCHER.toString(), "mount"));
+        cmd.addAll(List.of(options));
+        cmd.add(dir.toString());
+        Exec.Result r = Exec.run(60, null, cmd);
+        if (r.exit() != 0) {
+            Files.deleteIfExists(dir);
+            throw new AssertionError("mount failed (exit " + r.exit() + "): " + r.all());
+        }
+        return new Mounted(dir, r);
+    }
+
+    /** Runs {@code bin/vmcorefs mount} expecting failure; returns what it did (nothing stays mounted). */
+    static Exec.Result mountFails(Path mountPoint, String... options) {
+        assumeFuse();
+        List<String> cmd = new ArrayList<>(List.of(LAUNCHER.toString(), "mount"));
+        cmd.addAll(List.of(options));
+        cmd.add(mountPoint.toString());
+        return Exec.run(60, null, cmd);
+    }
+
+    Path path(String relative) {
+        return root.resolve(relative.startsWith("/") ? relative.substring(1) : relative);
+    }
+
+    String mountOutput() {
+        return mountResult.all();
+    }
+
+    /** The parsed {@code .vmcorefs/stats.json}. */
+    JsonNode stats() throws IOException {
+        return JSON.readTree(Files.readString(path(".vmcorefs/stats.json")));
+    }
+
+    /** {@code length} bytes of {@code file} at {@code offset}, read with one positional read loop. */
+    byte[] read(String file, long offset, int length) throws IOException {
+        try (RandomAccessFile f = new RandomAccessFile(path(file).toFile(), "r")) {
+            byte[] b = new byte[length];
+            f.seek(offset);
+            f.readFully(b);
+            return b;
+        }
+    }
+
+    static boolean isMounted(Path p) throws IOException {
+        String target = p.toAbsolutePath().normalize().toString();
+        try (Stream<String> lines = Files.lines(Path.of("/proc/self/mounts"))) {
+            return lines.anyMatch(l -> l.split(" ")[1].equals(target));
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        Exec.Result r = Exec.run(30, LAUNCHER.toString(), "unmount", root.toString());
+        if (r.exit() != 0 && isMounted(root)) {
+            Exec.run(15, "fusermount", "-u", "-z", root.toString());
+        }
+        if (!isMounted(root)) {
+            try (Stream<Path> s = Files.walk(root)) {
+                s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+}

@@ -4,7 +4,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code vmcorefs} command: mount a simulated crashed machine, unmount it, show its statistics. */
-@Command(name = "vmcorefs", mixinStandardHelpOptions = true, version = "vmcorefs 0.1.0",
+@Command(name = "vmcorefs", mixinStandardHelpOptions = true, usageHelpWidth = 110, version = "vmcorefs 0.1.0",
         description = {
             "Serves a crashed machine's dump interfaces (/proc/vmcore, /dev/oldmem, ...) as real files,",
             "from a simulated machine or a real dump replayed as one."},
@@ -37,6 +37,13 @@ public final class Main {
         cl.setExecutionExceptionHandler((e, line, parsed) -> {
             line.getErr().println("vmcorefs: " + e.getMessage());
             return ExitCode.FAILED;
+        });
+        // A usage error is one clear line and a pointer to the help, not the whole help.
+        cl.setParameterExceptionHandler((e, arguments) -> {
+            CommandLine cmd = e.getCommandLine();
+            cmd.getErr().println("vmcorefs: " + e.getMessage());
+            cmd.getErr().println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help'.");
+            return ExitCode.USAGE;
         });
         return cl.execute(args);
     }

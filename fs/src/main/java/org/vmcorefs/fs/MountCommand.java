@@ -29,7 +29,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code vmcorefs mount}: builds the machine, mounts its files, and returns once they are visible. */
-@Command(name = "mount", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "mount", mixinStandardHelpOptions = true, sortOptions = false, usageHelpWidth = 110,
         description = {"Mounts a simulated crashed machine's capture environment at MOUNTPOINT.",
             "Returns once the files are visible (the daemon goes on in the background, logging to a",
             "private file it names), or stays in the foreground with --foreground.",

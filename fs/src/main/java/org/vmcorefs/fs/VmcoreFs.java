@@ -31,6 +31,7 @@ final class VmcoreFs extends FuseStubFS {
     /** Byte offset of the bit field (direct_io:1, keep_cache:1, ...) in libfuse 2's struct fuse_file_info. */
     private static final int FILE_INFO_BITS = 20;
     private static final int DIRECT_IO = 1;
+    private static final int KEEP_CACHE = 2;
 
     private final DumpTree tree;
     private final MountStats stats;
@@ -105,11 +106,10 @@ final class VmcoreFs extends FuseStubFS {
             handles.put(handle, opened);
             fi.fh.set(handle);
         }
-        if (directIo || f.changes()) {
-            // Control files change under the reader: never serve them from the page cache.
-            Pointer p = jnr.ffi.Struct.getMemory(fi);
-            p.putInt(FILE_INFO_BITS, p.getInt(FILE_INFO_BITS) | DIRECT_IO);
-        }
+        // Files whose content changes are never served from the page cache; immutable ones, when the
+        // page cache is allowed, keep what earlier opens cached (libfuse 2 drops it on open otherwise).
+        Pointer p = jnr.ffi.Struct.getMemory(fi);
+        p.putInt(FILE_INFO_BITS, p.getInt(FILE_INFO_BITS) | (directIo || f.changes() ? DIRECT_IO : KEEP_CACHE));
         return 0;
     }
 

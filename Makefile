@@ -2,7 +2,7 @@
 MVN ?= mvn -B -q
 MNT ?= $(CURDIR)/mnt
 
-.PHONY: all build run stop test unit deps clean
+.PHONY: all build run stop test unit deps clean bench
 
 all: build
 
@@ -34,6 +34,10 @@ test: deps
 
 unit: deps
 	$(MVN) -pl hardware-model,formats,fs -am test
+
+# Benchmarks: figures, not tests (nothing asserted). Prints a table and writes bench/results.md.
+bench: build
+	/usr/bin/python3 bench/bench.py
 
 clean:
 	$(MVN) clean

@@ -213,6 +213,14 @@ final class MountCommand implements Callable<Integer> {
             System.err.println("vmcorefs: " + e.getMessage());
             return ExitCode.BAD_MOUNT_POINT;
         }
+        if (allowOther) {
+            System.err.println("vmcorefs: warning: --allow-other lets other users reach this mount; the dump's "
+                    + "files stay readable by their owner only");
+        }
+        if (!foreground) {
+            // The daemon builds the machine: doing it here too would only add to the mount time.
+            return daemonize(mp);
+        }
         Machine machine;
         try {
             machine = MachineFactory.create(ms);
@@ -220,11 +228,7 @@ final class MountCommand implements Callable<Integer> {
             System.err.println("vmcorefs: cannot build the machine: " + e.getMessage());
             return ExitCode.BAD_MACHINE;
         }
-        if (allowOther) {
-            System.err.println("vmcorefs: warning: --allow-other lets other users reach this mount; the dump's "
-                    + "files stay readable by their owner only");
-        }
-        return foreground ? serve(machine, mp) : daemonize(mp);
+        return serve(machine, mp);
     }
 
     /** Starts this command again with --foreground in a new process, and waits until its mount is visible. */
@@ -244,7 +248,6 @@ final class MountCommand implements Callable<Integer> {
         Process child = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(log.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                 .start();
-        RuntimeFiles.writePid(mp, child.pid());
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(readyTimeout);
         while (System.nanoTime() < deadline) {
             if (Mounts.isMounted(mp) && Files.exists(mp.resolve(StatsFile.PATH.substring(1)))) {
@@ -252,8 +255,10 @@ final class MountCommand implements Callable<Integer> {
                         + log + ")");
                 return ExitCode.OK;
             }
-            if (child.waitFor(20, TimeUnit.MILLISECONDS)) {
-                System.err.print(Files.readString(log));
+            if (child.waitFor(10, TimeUnit.MILLISECONDS)) {
+                // The daemon's own one-line verdicts; the full log stays in the file.
+                Files.readAllLines(log).stream().filter(l -> l.startsWith("vmcorefs: ")).forEach(System.err::println);
+                System.err.println("vmcorefs: the daemon exited with status " + child.exitValue() + "; log: " + log);
                 RuntimeFiles.clear(mp);
                 return child.exitValue() == 0 ? ExitCode.FAILED : child.exitValue();
             }
@@ -312,6 +317,7 @@ final class MountCommand implements Callable<Integer> {
             }
             Thread.sleep(5);
         }
+        RuntimeFiles.writePid(mp, ProcessHandle.current().pid());
         LOG.info("mounted {} at {}: {}", machine.profile(), mp, machine.system().origin());
         System.out.println("vmcorefs: serving " + machine.profile() + " at " + mp);
         System.out.flush();

@@ -1,0 +1,310 @@
+#!/usr/bin/python3
+"""vmcorefs benchmarks: measures, prints a table and writes bench/results.md. Asserts nothing.
+
+Every figure is set against a peer measured in the same run: runs alternate between vmcorefs and its
+peer, each figure is the median of at least 5 runs after a warm-up run.
+
+  make bench                      all of it (about 6-8 minutes on 2 cores)
+  bench/bench.py --rounds 5 --only seq,random,mount,memory,saved,jmh
+"""
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+HOME = Path(__file__).resolve().parent.parent
+LAUNCHER = HOME / "bin" / "vmcorefs"
+WORK = Path(os.environ.get("VMCOREFS_BENCH_DIR", "/var/tmp/vmcorefs-bench"))
+GIB = 1 << 30
+
+
+def sh(*cmd, check=True, capture=True, timeout=600):
+    r = subprocess.run([str(c) for c in cmd], stdout=subprocess.PIPE if capture else None,
+                       stderr=subprocess.PIPE if capture else None, text=True, timeout=timeout)
+    if check and r.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(map(str, cmd))} failed ({r.returncode}): {r.stderr}")
+    return r
+
+
+def mounted(path):
+    target = str(Path(path).resolve())
+    with open("/proc/self/mounts") as f:
+        return any(line.split()[1] == target for line in f)
+
+
+class Mount:
+    """A vmcorefs or bindfs mount that is always unmounted, by fusermount if need be."""
+
+    def __init__(self, kind, *args):
+        self.kind, self.args = kind, [str(a) for a in args]
+        self.dir = Path(tempfile.mkdtemp(prefix=f"bench-{kind}-", dir=WORK))
+        self.seconds = None
+
+    def __enter__(self):
+        t0 = time.perf_counter()
+        if self.kind == "vmcorefs":
+            sh(LAUNCHER, "mount", *self.args, self.dir)
+        else:
+            sh("bindfs", *self.args, self.dir)
+            while not mounted(self.dir):
+                time.sleep(0.001)
+        self.seconds = time.perf_counter() - t0
+        return self
+
+    def pid(self):
+        stats = json.loads((self.dir / ".vmcorefs" / "stats.json").read_text())
+        return stats["mount"]["pid"]
+
+    def stats(self):
+        return json.loads((self.dir / ".vmcorefs" / "stats.json").read_text())
+
+    def __exit__(self, *exc):
+        if self.kind == "vmcorefs":
+            sh(LAUNCHER, "unmount", self.dir, check=False)
+        if mounted(self.dir):
+            sh("fusermount", "-u", "-z", self.dir, check=False)
+        if not mounted(self.dir):
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def dd_rate(path, bs="1M"):
+    """Bytes per second of `dd` reading the whole file."""
+    r = sh("dd", f"if={path}", "of=/dev/null", f"bs={bs}")
+    size = int(r.stderr.strip().splitlines()[-1].split()[0])
+    secs = float(r.stderr.strip().splitlines()[-1].split(",")[1].split()[0])
+    return size / secs
+
+
+def median(xs):
+    return statistics.median(xs)
+
+
+def gbs(x):
+    return f"{x / 1e9:.2f} GB/s"
+
+
+class Table:
+    def __init__(self):
+        self.rows = []
+
+    def add(self, section, what, value, peer_name, peer, ratio, target=""):
+        self.rows.append((section, what, value, peer_name, peer, ratio, target))
+        print(f"  {what}: {value}  vs {peer_name}: {peer}  ratio {ratio}  {target}", flush=True)
+
+    def markdown(self, header):
+        out = [header, "", "| part | figure | vmcorefs | peer | peer's figure | ratio | target |",
+               "|---|---|---|---|---|---|---|"]
+        for r in self.rows:
+            out.append("| " + " | ".join(str(c) for c in r) + " |")
+        return "\n".join(out) + "\n"
+
+
+def raw_image():
+    img = WORK / "raw4g.img"
+    if not img.exists() or img.stat().st_size != 4 * GIB:
+        print("bench: writing a 4 GiB raw image of random bytes", flush=True)
+        chunk = os.urandom(64 << 20)
+        with open(img, "wb") as f:
+            for _ in range(64):
+                f.write(chunk)
+    sh("cat", img, capture=True)  # into the page cache
+    src = WORK / "bindfs-src"
+    src.mkdir(exist_ok=True)
+    link = src / "raw4g.img"
+    if not link.exists():
+        os.link(img, link)
+    return img, src
+
+
+def bench_sequential(t, rounds):
+    img, src = raw_image()
+    print("sequential read of a 4 GiB machine replayed from a raw image in the page cache", flush=True)
+    res = {k: [] for k in ("v1", "v2", "p1", "p2", "b1", "b2", "pc")}
+    for i in range(rounds + 1):
+        with Mount("vmcorefs", "--image", img) as m:
+            v1, v2 = dd_rate(m.dir / "proc/vmcore"), dd_rate(m.dir / "proc/vmcore")
+        with Mount("vmcorefs", "--page-cache", "--image", img) as m:
+            p1, p2 = dd_rate(m.dir / "proc/vmcore"), dd_rate(m.dir / "proc/vmcore")
+        with Mount("bindfs", "-o", "ro", src) as b:
+            b1, b2 = dd_rate(b.dir / "raw4g.img"), dd_rate(b.dir / "raw4g.img")
+        pc = dd_rate(img)
+        if i == 0:
+            continue  # warm-up
+        for k, v in zip(res, (v1, v2, p1, p2, b1, b2, pc)):
+            res[k].append(v)
+    m = {k: median(v) for k, v in res.items()}
+    t.add("sequential", "first read, direct_io (default)", gbs(m["v1"]), "bindfs -o ro, first read", gbs(m["b1"]),
+          f"{m['v1'] / m['b1']:.2f}x", ">= 1.2x")
+    t.add("sequential", "first read, --page-cache", gbs(m["p1"]), "bindfs -o ro, first read", gbs(m["b1"]),
+          f"{m['p1'] / m['b1']:.2f}x", ">= 1.2x")
+    t.add("sequential", "re-read, direct_io (default)", gbs(m["v2"]), "page cache (dd of the image)", gbs(m["pc"]),
+          f"{m['v2'] / m['pc']:.2f}x", ">= 0.7x")
+    t.add("sequential", "re-read, --page-cache", gbs(m["p2"]), "page cache (dd of the image)", gbs(m["pc"]),
+          f"{m['p2'] / m['pc']:.2f}x", ">= 0.7x")
+    t.add("sequential", "re-read, direct_io (default)", gbs(m["v2"]), "bindfs -o ro, re-read", gbs(m["b2"]),
+          f"{m['v2'] / m['b2']:.2f}x", "")
+
+
+def fio(path, jobs, seconds):
+    r = sh("fio", "--name=rand", f"--filename={path}", "--rw=randread", "--bs=4k", "--ioengine=psync",
+           f"--numjobs={jobs}", "--group_reporting", "--time_based", f"--runtime={seconds}",
+           "--output-format=json", "--invalidate=0", timeout=seconds * 4 + 60)
+    job = json.loads(r.stdout[r.stdout.index("{"):])["jobs"][0]["read"]
+    pct = job["clat_ns"]["percentile"]
+    return job["iops"], pct["50.000000"] / 1000, pct["99.000000"] / 1000
+
+
+def bench_random(t, rounds, seconds=3):
+    img, src = raw_image()
+    print("random 4 KiB reads over the same bytes", flush=True)
+    with Mount("vmcorefs", "--image", img) as m, Mount("bindfs", "-o", "ro", src) as b:
+        for jobs in (1, 4):
+            v, p = [], []
+            for i in range(rounds + 1):
+                rv = fio(m.dir / "proc/vmcore", jobs, seconds)
+                rp = fio(b.dir / "raw4g.img", jobs, seconds)
+                if i:
+                    v.append(rv)
+                    p.append(rp)
+            vi, v50, v99 = (median([x[k] for x in v]) for k in range(3))
+            pi, p50, p99 = (median([x[k] for x in p]) for k in range(3))
+            t.add("random 4 KiB", f"{jobs} reader(s): p50 latency", f"{v50:.1f} us", "bindfs", f"{p50:.1f} us",
+                  f"{v50 / p50:.2f}x", "<= 1.0x" if jobs == 1 else "")
+            t.add("random 4 KiB", f"{jobs} reader(s): p99 latency", f"{v99:.1f} us", "bindfs", f"{p99:.1f} us",
+                  f"{v99 / p99:.2f}x", "")
+            t.add("random 4 KiB", f"{jobs} reader(s): operations/s", f"{vi:.0f}", "bindfs", f"{pi:.0f}",
+                  f"{vi / pi:.2f}x", "")
+
+
+def bench_mount(t, rounds):
+    print("mount time (bin/vmcorefs mount until the files are visible)", flush=True)
+    small, large = [], []
+    for i in range(rounds + 1):
+        for size, out in (("1G", small), ("1T", large)):
+            with Mount("vmcorefs", "--memory", size) as m:
+                if i:
+                    out.append(m.seconds)
+    s, l = median(small), median(large)
+    t.add("mount time", "1 TiB synthetic machine", f"{l:.2f} s", "1 GiB synthetic machine", f"{s:.2f} s",
+          f"{l / s:.2f}x", "<= 1.1x, < 1.5 s")
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def stream_rss(size):
+    """Peak resident size of the daemon while the whole vmcore of a synthetic machine is read."""
+    with Mount("vmcorefs", "--memory", size) as m:
+        pid, peak, done = m.pid(), [0], threading.Event()
+
+        def sample():
+            while not done.is_set():
+                peak[0] = max(peak[0], rss_kib(pid))
+                time.sleep(0.2)
+        th = threading.Thread(target=sample)
+        th.start()
+        rate = dd_rate(m.dir / "proc/vmcore")
+        done.set()
+        th.join()
+        return peak[0] / 1024, rate
+
+
+def bench_memory(t):
+    print("resident memory while streaming a vmcore end to end", flush=True)
+    small, _ = stream_rss("1G")
+    large, rate = stream_rss("64G")
+    t.add("memory", "peak RSS streaming a 64 GiB machine's vmcore", f"{large:.0f} MB",
+          "streaming a 1 GiB machine's vmcore", f"{small:.0f} MB", f"{large / small:.2f}x",
+          f"flat, < 150 MB (streamed at {gbs(rate)})")
+
+
+def bench_saved(t, rounds):
+    print("saved-area cost: the whole hardware-saved area read through its simulated interface", flush=True)
+    with Mount("vmcorefs", "--memory", "1G") as m:
+        st = m.stats()
+        area = st["savedArea"]
+        # The x86 backup is the PT_LOAD with p_paddr 0: find its file offset from the program headers.
+        out = sh("readelf", "-W", "-l", m.dir / "proc/vmcore").stdout
+        seg = [l.split() for l in out.splitlines() if l.strip().startswith("LOAD") and l.split()[3] == "0x0000000000000000"][0]
+        off, size = int(seg[1], 16), int(seg[4], 16)
+        times, peer = [], []
+        for i in range(rounds + 1):
+            before = m.stats()["savedArea"]["requests"]
+            t0 = time.perf_counter()
+            sh("dd", f"if={m.dir / 'proc/vmcore'}", "of=/dev/null", "bs=64K", f"skip={off}", f"count={size}",
+               "iflag=skip_bytes,count_bytes")
+            dt = time.perf_counter() - t0
+            reqs = m.stats()["savedArea"]["requests"] - before
+            t0 = time.perf_counter()
+            sh("dd", f"if={m.dir / 'proc/vmcore'}", "of=/dev/null", "bs=64K", f"skip={off + size}", f"count={size}",
+               "iflag=skip_bytes,count_bytes")
+            dp = time.perf_counter() - t0
+            if i:
+                times.append(dt)
+                peer.append(dp)
+        t.add("saved area", f"x86 kexec backup ({size // 1024} KiB, {reqs} requests of {area['blockSize']} B)",
+              f"{median(times) * 1000:.1f} ms", "same size of ordinary memory", f"{median(peer) * 1000:.1f} ms",
+              f"{median(times) / median(peer):.2f}x", "")
+
+
+def bench_jmh(t):
+    print("JMH: the read path without FUSE (1 fork, 3 warm-up + 5 measured iterations)", flush=True)
+    sh("mvn", "-B", "-q", "-pl", "formats", "-am", "-DskipTests", "test-compile", capture=True)
+    cpfile = WORK / "jmh.cp"
+    sh("mvn", "-B", "-q", "-pl", "formats", "dependency:build-classpath", "-Dmdep.includeScope=test",
+       f"-Dmdep.outputFile={cpfile}")
+    cp = ":".join([str(HOME / "formats/target/test-classes"), str(HOME / "formats/target/classes"),
+                   str(HOME / "hardware-model/target/classes"), cpfile.read_text().strip()])
+    out = WORK / "jmh.json"
+    sh("java", "-cp", cp, "org.openjdk.jmh.Main", "ReadPathBenchmark", "-rf", "json", "-rff", out, timeout=900)
+    scores = {r["benchmark"].rsplit(".", 1)[1]: r["primaryMetric"]["score"] * int(r["params"]["readSize"])
+              for r in json.loads(out.read_text())}
+    copy = scores["plainCopy"]
+    for name, label in (("syntheticMemory", "synthetic memory generator, 1 core"),
+                        ("vmcoreRead", "/proc/vmcore read loop over synthetic memory, 1 core")):
+        t.add("JMH", label, gbs(scores[name]), "plain 128 KiB copy into the same buffer", gbs(copy),
+              f"{scores[name] / copy:.2f}x", ">= 4 GB/s" if name == "syntheticMemory" else "")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rounds", type=int, default=5, help="measured runs per figure (after one warm-up run)")
+    ap.add_argument("--only", default="seq,random,mount,memory,saved,jmh")
+    args = ap.parse_args()
+    if args.rounds < 5:
+        print("bench: note: fewer than 5 rounds; figures are medians of", args.rounds, flush=True)
+    WORK.mkdir(parents=True, exist_ok=True)
+    for tool in ("bindfs", "fio", "fusermount", "readelf"):
+        if not shutil.which(tool):
+            raise SystemExit(f"bench: {tool} is missing (make bench installs it: scripts/install-deps.sh)")
+    t = Table()
+    parts = {"seq": lambda: bench_sequential(t, args.rounds), "random": lambda: bench_random(t, args.rounds),
+             "mount": lambda: bench_mount(t, args.rounds), "memory": lambda: bench_memory(t),
+             "saved": lambda: bench_saved(t, args.rounds), "jmh": lambda: bench_jmh(t)}
+    for name in args.only.split(","):
+        parts[name]()
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    header = (f"# vmcorefs benchmark results\n\n{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+              f"{os.cpu_count()} cores ({cpu}), kernel {os.uname().release}; medians of {args.rounds} runs after "
+              f"a warm-up, vmcorefs and its peer alternating.\nCommand: `make bench` "
+              f"(`bench/bench.py --rounds {args.rounds} --only {args.only}`).")
+    md = t.markdown(header)
+    print()
+    print(md)
+    (HOME / "bench" / "results.md").write_text(md)
+
+
+if __name__ == "__main__":
+    main()

@@ -11,6 +11,7 @@ deps:
 
 build: deps
 	$(MVN) -DskipTests package
+	./scripts/train-cds.sh
 
 run: build
 	@mkdir -p $(MNT)
@@ -29,7 +30,7 @@ stop:
 	@if grep -q " $(MNT) fuse" /proc/self/mounts; then bin/vmcorefs unmount $(MNT); fi
 
 # Unit tests, then real mounts checked with real clients (integration-tests).
-test: deps
+test: build
 	$(MVN) verify
 
 unit: deps

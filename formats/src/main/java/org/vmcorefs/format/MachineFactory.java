@@ -38,6 +38,15 @@ public final class MachineFactory {
     }
 
     public static Machine create(MachineSpec spec) throws DumpException {
+        try {
+            return build(spec);
+        } catch (IllegalArgumentException e) {
+            // The model rejects impossible parameters with IllegalArgumentException: a bad machine, not a bug.
+            throw new DumpException(Errno.EINVAL, e.getMessage(), e);
+        }
+    }
+
+    private static Machine build(MachineSpec spec) throws DumpException {
         CrashedSystem system = crashedSystem(spec);
         if (spec.kernel() != null) {
             system = KernelImage.plant(system, spec.kernel());

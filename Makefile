@@ -2,7 +2,7 @@
 MVN ?= mvn -B -q
 MNT ?= $(CURDIR)/mnt
 
-.PHONY: all build run stop test unit deps clean bench
+.PHONY: all build run stop test unit deps clean bench fuzz
 
 all: build
 
@@ -39,6 +39,15 @@ unit: deps
 # Benchmarks: figures, not tests (nothing asserted). Prints a table and writes bench/results.md.
 bench: build
 	/usr/bin/python3 bench/bench.py
+
+# Fuzzing (Jazzer): each parser fuzzed for the time its @FuzzTest(maxDuration) gives (a minute or so);
+# a crash is saved under formats/src/test/resources/.../ParserFuzzTestInputs/ and so replayed by every
+# `make test` from then on.
+FUZZ_TARGETS ?= ParserFuzzTest\#imageFile ParserFuzzTest\#notes
+fuzz: deps
+	for t in $(FUZZ_TARGETS); do \
+	  JAZZER_FUZZ=1 $(MVN) -pl formats -am test -Dtest="$$t" -Dsurefire.failIfNoSpecifiedTests=false || exit 1; \
+	done
 
 clean:
 	$(MVN) clean

@@ -2,7 +2,7 @@
 MVN ?= mvn -B -q
 MNT ?= $(CURDIR)/mnt
 
-.PHONY: all build run stop test unit deps clean bench fuzz
+.PHONY: all build run stop test unit deps clean bench fuzz soak
 
 all: build
 
@@ -39,6 +39,12 @@ unit: deps
 # Benchmarks: figures, not tests (nothing asserted). Prints a table and writes bench/results.md.
 bench: build
 	/usr/bin/python3 bench/bench.py
+
+# A longer soak of the concurrent-readers test: SOAK_SECONDS per profile; bounded, stops by itself.
+SOAK_SECONDS ?= 300
+soak: build
+	$(MVN) -pl integration-tests -am verify -Dtest=ConcurrentReadersTest -Dsurefire.failIfNoSpecifiedTests=false \
+	  -Dvmcorefs.soak.seconds=$(SOAK_SECONDS)
 
 # Fuzzing (Jazzer): each parser fuzzed for the time its @FuzzTest(maxDuration) gives (a minute or so);
 # a crash is saved under formats/src/test/resources/.../ParserFuzzTestInputs/ and so replayed by every

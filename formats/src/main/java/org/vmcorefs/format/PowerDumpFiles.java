@@ -1,0 +1,24 @@
+package org.vmcorefs.format;
+
+import org.vmcorefs.machine.FirmwareDump;
+import org.vmcorefs.machine.Machine;
+
+/** The files of the POWER profiles: /proc/vmcore with release_region (phyp) or /sys/kernel/fadump/ (fadump). */
+public final class PowerDumpFiles {
+    private PowerDumpFiles() {
+    }
+
+    /** phyp-assisted dump: /proc/vmcore and /sys/kernel/release_region. */
+    public static void phyp(Machine machine, DumpTree tree) {
+        FirmwareDump dump = machine.firmwareDump();
+        tree.add(CaptureEnvironment.VMCORE, new PowerVmcoreFile(VmcoreView.layout(machine), dump));
+        tree.add(ReleaseRegion.PATH, ReleaseRegion.file(dump, () -> tree.remove(CaptureEnvironment.VMCORE)));
+    }
+
+    /** fadump: /proc/vmcore and /sys/kernel/fadump/{enabled,registered,mem_reserved,release_mem}. */
+    public static void fadump(Machine machine, DumpTree tree) {
+        FirmwareDump dump = machine.firmwareDump();
+        tree.add(CaptureEnvironment.VMCORE, new PowerVmcoreFile(VmcoreView.layout(machine), dump));
+        FadumpFiles.addTo(tree, dump, () -> tree.remove(CaptureEnvironment.VMCORE));
+    }
+}

@@ -43,6 +43,7 @@ import picocli.CommandLine.Parameters;
             "  MOUNTPOINT/proc/vmcore               the crashed kernel's memory as an ELF64 MSB core (0400)",
             "  MOUNTPOINT/sys/kernel/release_region  'CPU:a-len: HPTE:a-len: DUMP:a-len, a-len:' still reserved;",
             "                                        echo '<start> <length>' (hex) to release memory (0600)",
+            "  MOUNTPOINT/proc/device-tree/rtas/ibm,kernel-dump  the hypervisor's dump header (0444)",
             "  MOUNTPOINT/.vmcorefs/stats.json      also: what is released, the dump's state (0400)",
             "",
             "Files of profiles ppc64-fadump and ppc64le-fadump (firmware-assisted dump):",

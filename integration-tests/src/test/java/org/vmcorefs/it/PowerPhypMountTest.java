@@ -107,6 +107,17 @@ class PowerPhypMountTest {
                 assertEquals(beLong(phys), Long.parseUnsignedLong(x.group(1), 16), gdb);
             }
 
+            // The hypervisor's dump header in the device tree names the same areas as release_region.
+            String od = Exec.run(30, "od", "-An", "-v", "-tx1", m.path("proc/device-tree/rtas/ibm,kernel-dump")
+                    .toString()).ok().stdout().replaceAll("\\s+", "");
+            assertEquals(0xa0 * 2, od.length(), od);
+            List<long[]> pairs = pairs(m);
+            for (int section = 0; section < 3; section++) {
+                int at = (0x28 + 0x28 * section) * 2;
+                assertEquals(pairs.get(section)[0], Long.parseUnsignedLong(od.substring(at + 0x40, at + 0x50), 16));
+                assertEquals(pairs.get(section)[1], Long.parseUnsignedLong(od.substring(at + 0x30, at + 0x40), 16));
+            }
+
             // Bad writes: the kernel's errno, and nothing changes.
             String before = Exec.run(30, "cat", m.path("sys/kernel/release_region").toString()).ok().stdout();
             String rr = m.path("sys/kernel/release_region").toString();

@@ -89,7 +89,7 @@ public final class PowerDump {
             MemoryRange hpte, MemoryRange copy, MemoryRange dumpArea, MemoryRange inPlace) {
         Architecture arch = system.architecture();
         EventLog events = new EventLog();
-        SavedArea saved = new SavedArea("boot memory copy", SAVE_INTERFACE, copied, (int) arch.pageSize(), 0,
+        SavedArea saved = new SavedArea("boot memory copy", SAVE_INTERFACE, copied, arch.pageSize(), 0,
                 system.memory(), faults, events);
         ReservedMemory reservations = new ReservedMemory(
                 List.of(MemoryRange.ofEnd(boot, system.endOfRam())), arch.pageSize(), events);

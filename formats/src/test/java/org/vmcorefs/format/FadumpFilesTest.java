@@ -13,6 +13,7 @@ import org.vmcorefs.machine.Errno;
 import org.vmcorefs.machine.Machine;
 import org.vmcorefs.machine.Profile;
 
+/** /sys/kernel/fadump/*: modes, values and the errno of each store, before and after release_mem. */
 class FadumpFilesTest {
     private final Machine machine;
     private final DumpTree tree;

@@ -11,6 +11,7 @@ import org.vmcorefs.machine.Errno;
 import org.vmcorefs.machine.Machine;
 import org.vmcorefs.machine.Profile;
 
+/** struct phyp_dump_header: golden big-endian bytes, round trip, and its device tree file. */
 class PhypDumpHeaderTest {
     @Test
     void goldenBigEndianBytesOfTheHeaderAfterADump() throws DumpException {

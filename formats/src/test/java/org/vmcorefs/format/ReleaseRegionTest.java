@@ -23,6 +23,7 @@ import org.vmcorefs.machine.Machine;
 import org.vmcorefs.machine.MemoryRange;
 import org.vmcorefs.machine.Profile;
 
+/** /sys/kernel/release_region: the kernel's line, a tool releasing what it prints, and bad writes. */
 class ReleaseRegionTest {
     /** The kernel's format, read back: four (address, length) pairs. */
     private static final Pattern LINE = Pattern.compile(

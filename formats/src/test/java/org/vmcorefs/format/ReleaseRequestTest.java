@@ -8,6 +8,7 @@ import org.vmcorefs.machine.DumpException;
 import org.vmcorefs.machine.Errno;
 import org.vmcorefs.machine.MemoryRange;
 
+/** Parsing what is written to release_region: two hex numbers, EINVAL or ERANGE for anything else. */
 class ReleaseRequestTest {
     @Test
     void twoHexNumbersWithOrWithout0x() throws DumpException {

@@ -11,6 +11,7 @@ import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
+/** The machines the POWER hypervisor leaves: where it put its save area, what reads what, what a release does. */
 class PowerDumpTest {
     private static final long GIB = 1L << 30;
     private static final long MIB = 1L << 20;

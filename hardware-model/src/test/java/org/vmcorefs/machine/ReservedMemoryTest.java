@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
+/** Releases of reserved memory: page-granular, merged, harmless when repeated, all-or-nothing, each an event. */
 class ReservedMemoryTest {
     private static final long PAGE = 0x10000;
     private static final MemoryRange RESERVED = MemoryRange.ofEnd(0x10000000L, 0x40000000L);

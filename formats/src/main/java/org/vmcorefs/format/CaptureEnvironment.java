@@ -18,6 +18,8 @@ public final class CaptureEnvironment {
                 tree.add(VMCORE, new LayoutFile(VmcoreView.layout(machine), Errno.EIO));
                 tree.add(OLDMEM, new LayoutFile(OldmemView.layout(machine), Errno.EINVAL));
             }
+            case PPC64_PHYP -> PowerDumpFiles.phyp(machine, tree);
+            case PPC64_FADUMP, PPC64LE_FADUMP -> PowerDumpFiles.fadump(machine, tree);
         }
         return tree;
     }

@@ -21,7 +21,9 @@ import org.vmcorefs.machine.Kdump;
 import org.vmcorefs.machine.KernelInfo;
 import org.vmcorefs.machine.Machine;
 import org.vmcorefs.machine.MemoryRange;
+import org.vmcorefs.machine.PowerDump;
 import org.vmcorefs.machine.SyntheticMemory;
+import org.vmcorefs.machine.SyntheticPowerSystem;
 import org.vmcorefs.machine.SyntheticSystem;
 
 /**
@@ -59,6 +61,8 @@ public final class MachineFactory {
         try {
             return switch (spec.profile()) {
                 case X86_64_KDUMP -> Kdump.build(system, crashkernel(spec, system), capture, spec.faults());
+                case PPC64_PHYP -> PowerDump.phyp(system, capture, spec.faults());
+                case PPC64_FADUMP, PPC64LE_FADUMP -> PowerDump.fadump(spec.profile(), system, capture, spec.faults());
             };
         } catch (IllegalArgumentException e) {
             throw new DumpException(Errno.EINVAL, e.getMessage(), e);
@@ -117,6 +121,8 @@ public final class MachineFactory {
         try {
             return switch (arch) {
                 case X86_64 -> SyntheticSystem.x86_64(spec.memorySize(), spec.cpus(), memory, spec.kaslrOffset(),
+                        crashTime);
+                case PPC64, PPC64LE -> SyntheticPowerSystem.system(arch, spec.memorySize(), spec.cpus(), memory,
                         crashTime);
                 default -> throw new DumpException(Errno.EINVAL, "no synthetic " + arch.linuxName() + " machine yet");
             };

@@ -38,6 +38,23 @@ import picocli.CommandLine.Parameters;
             "  MOUNTPOINT/proc/vmcore           the crashed kernel's memory as an ELF core (0400)",
             "  MOUNTPOINT/dev/oldmem            physical memory as it is now, offset = address (0400)",
             "  MOUNTPOINT/.vmcorefs/stats.json  what was served and fetched (0400)",
+            "",
+            "Files of profile ppc64-phyp (phyp-assisted dump; --memory 768M or more):",
+            "  MOUNTPOINT/proc/vmcore                the dump, ELF64 MSB core (0400)",
+            "  MOUNTPOINT/sys/kernel/release_region  what is still reserved, as",
+            "    'CPU:0xA-0xLEN: HPTE:0xA-0xLEN: DUMP:0xA-0xLEN, 0xA-0xLEN:';",
+            "    echo '<start> <length>' (hex) releases memory (0600)",
+            "  MOUNTPOINT/proc/device-tree/rtas/ibm,kernel-dump  dump header (0444)",
+            "",
+            "Files of profiles ppc64-fadump, ppc64le-fadump (--memory 768M or more):",
+            "  MOUNTPOINT/proc/vmcore                     the dump, ELF64 core (0400)",
+            "  MOUNTPOINT/sys/kernel/fadump/enabled       1 (0444)",
+            "  MOUNTPOINT/sys/kernel/fadump/registered    0/1, writable once",
+            "                                             the dump is released (0644)",
+            "  MOUNTPOINT/sys/kernel/fadump/mem_reserved  bytes of the dump area (0444)",
+            "  MOUNTPOINT/sys/kernel/fadump/release_mem   echo 1: removes /proc/vmcore,",
+            "                                             frees the memory (0200)",
+            "  (.vmcorefs/stats.json also shows the memory released and the dump state)",
             ""},
         footer = {"", "Examples:",
             "  vmcorefs mount ./mnt",
@@ -45,7 +62,8 @@ import picocli.CommandLine.Parameters;
             "  vmcorefs mount --memory 1T --populated 0.01 ./mnt",
             "  vmcorefs mount --image /var/crash/vmcore --foreground ./mnt",
             "  vmcorefs mount --kernel ./vmlinux --kaslr-offset 0 ./mnt",
-            "  vmcorefs mount --saved-area-fail-rate 0.2 --saved-area-latency-us 500 ./mnt"})
+            "  vmcorefs mount --saved-area-fail-rate 0.2 --saved-area-latency-us 500 ./mnt",
+            "  vmcorefs mount --profile ppc64-phyp --memory 1G --cpus 4 ./mnt"})
 final class MountCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(MountCommand.class);
 

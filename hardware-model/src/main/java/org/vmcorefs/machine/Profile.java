@@ -3,7 +3,9 @@ package org.vmcorefs.machine;
 /** A kind of machine and dump mechanism that vmcorefs can mount. */
 public enum Profile {
     /** x86_64 with kexec-based kdump: /proc/vmcore and /dev/oldmem in the capture kernel. */
-    X86_64_KDUMP("x86_64-kdump", Architecture.X86_64);
+    X86_64_KDUMP("x86_64-kdump", Architecture.X86_64),
+    /** s390x with zfcpdump: the HSA read through SCLP, debugfs zcore/* and /proc/vmcore in the dump kernel. */
+    S390X_ZFCPDUMP("s390x-zfcpdump", Architecture.S390X);
 
     private final String id;
     private final Architecture architecture;

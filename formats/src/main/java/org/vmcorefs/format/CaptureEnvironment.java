@@ -18,6 +18,7 @@ public final class CaptureEnvironment {
                 tree.add(VMCORE, new LayoutFile(VmcoreView.layout(machine), Errno.EIO));
                 tree.add(OLDMEM, new LayoutFile(OldmemView.layout(machine), Errno.EINVAL));
             }
+            case S390X_ZFCPDUMP -> Zcore.addTo(tree, machine);
         }
         return tree;
     }

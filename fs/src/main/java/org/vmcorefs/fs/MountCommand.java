@@ -38,6 +38,17 @@ import picocli.CommandLine.Parameters;
             "  MOUNTPOINT/proc/vmcore           the crashed kernel's memory as an ELF core (0400)",
             "  MOUNTPOINT/dev/oldmem            physical memory as it is now, offset = address (0400)",
             "  MOUNTPOINT/.vmcorefs/stats.json  what was served and fetched (0400)",
+            "",
+            "Files of profile s390x-zfcpdump (the HSA is read through simulated SCLP requests; the",
+            "--saved-area-* options inject SCLP latency and failures):",
+            "  MOUNTPOINT/proc/vmcore                  the crashed system as an s390x ELF core (0400)",
+            "  MOUNTPOINT/sys/kernel/debug/zcore/mem     s390 dump format v5, no end marker; closing it",
+            "                                            releases the HSA, as the kernel's does (0400)",
+            "  MOUNTPOINT/sys/kernel/debug/zcore/hsa     HSA size in hex; write 0 to release it (0600)",
+            "  MOUNTPOINT/sys/kernel/debug/zcore/memmap  \"start size \" per memory range (0400)",
+            "  MOUNTPOINT/sys/kernel/debug/zcore/reipl   any write re-IPLs: dump files then ENODEV (0400)",
+            "  MOUNTPOINT/.vmcorefs/s390.dump          the complete s390 dump (with DUMP_END) for",
+            "                                          zgetdump, libkdumpfile, crash (0400)",
             ""},
         footer = {"", "Examples:",
             "  vmcorefs mount ./mnt",
@@ -45,7 +56,8 @@ import picocli.CommandLine.Parameters;
             "  vmcorefs mount --memory 1T --populated 0.01 ./mnt",
             "  vmcorefs mount --image /var/crash/vmcore --foreground ./mnt",
             "  vmcorefs mount --kernel ./vmlinux --kaslr-offset 0 ./mnt",
-            "  vmcorefs mount --saved-area-fail-rate 0.2 --saved-area-latency-us 500 ./mnt"})
+            "  vmcorefs mount --saved-area-fail-rate 0.2 --saved-area-latency-us 500 ./mnt",
+            "  vmcorefs mount --profile s390x-zfcpdump --memory 256M --hsa-size 32M ./mnt"})
 final class MountCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(MountCommand.class);
 
@@ -106,6 +118,11 @@ final class MountCommand implements Callable<Integer> {
     @Option(names = "--saved-area-latency-us", paramLabel = "MICROS", defaultValue = "0",
             description = "Latency added to every hardware-saved-area request. Default: ${DEFAULT-VALUE}.")
     long latencyMicros;
+
+    @Option(names = "--hsa-size", paramLabel = "SIZE", converter = SizeConverter.class,
+            description = "s390x-zfcpdump: bytes the hardware saved from address 0 (the HSA), a multiple of 4K. "
+                    + "Default: 32M.")
+    Long hsaSize;
 
     @Option(names = "--fault-seed", paramLabel = "N", defaultValue = "42",
             description = "Seed of the injected failures. Default: ${DEFAULT-VALUE}.")
@@ -194,6 +211,9 @@ final class MountCommand implements Callable<Integer> {
             faults = new FaultInjection(failRate, TimeUnit.MICROSECONDS.toNanos(latencyMicros), faultSeed, false);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        if (hsaSize != null) {
+            ck = new MemoryRange(0, hsaSize);
         }
         return new MachineSpec(p, memory, cpus, seed, populated, image, kernel, kaslr, ck, when, faults);
     }

@@ -18,6 +18,8 @@ public final class Zfcpdump {
     public static final int BLOCK_SIZE = 4096;
     /** SDIAS numbers the HSA's first block 2 (block 1 is the SDIAS header). */
     public static final long FIRST_BLOCK = 2;
+    /** The s390 dump header's lc_vec has room for 512 CPUs. */
+    public static final int MAX_CPUS = 512;
 
     private Zfcpdump() {
     }
@@ -37,6 +39,10 @@ public final class Zfcpdump {
         if (hsaSize <= 0 || hsaSize % BLOCK_SIZE != 0 || first.start() != 0 || first.end() < hsaSize) {
             throw new IllegalArgumentException(String.format("HSA size 0x%x must be a positive multiple of 4 KiB "
                     + "inside the first RAM range %s", hsaSize, first));
+        }
+        if (system.cpus().size() > MAX_CPUS) {
+            throw new IllegalArgumentException("an s390 dump header lists at most " + MAX_CPUS + " CPUs, not "
+                    + system.cpus().size());
         }
         MemoryRange hsa = new MemoryRange(0, hsaSize);
         EventLog events = new EventLog();

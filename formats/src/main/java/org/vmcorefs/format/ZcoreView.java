@@ -2,13 +2,14 @@ package org.vmcorefs.format;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.vmcorefs.machine.Architecture;
-import org.vmcorefs.machine.BytesMemory;
 import org.vmcorefs.machine.CpuState;
 import org.vmcorefs.machine.DumpException;
 import org.vmcorefs.machine.Errno;
-import org.vmcorefs.machine.LayeredMemory;
 import org.vmcorefs.machine.Machine;
 import org.vmcorefs.machine.MemoryRange;
 import org.vmcorefs.machine.PhysicalMemory;
@@ -65,22 +66,38 @@ public final class ZcoreView {
 
     /**
      * Old memory with every dumped CPU's registers over the register fields of its lowcore save area, as
-     * zcore_add_lc copies them into the read buffer.
+     * zcore_add_lc copies them into the read buffer after the memory has been read: the memory read is
+     * one piece, so an HSA block holding a lowcore is still fetched once.
      */
     public static PhysicalMemory withLowcores(Machine machine) {
-        LayeredMemory.Builder b = LayeredMemory.over(machine.oldMemory());
-        java.util.Set<Long> seen = new java.util.HashSet<>();
+        List<long[]> areas = new ArrayList<>();
+        List<byte[]> bytes = new ArrayList<>();
+        Set<Long> seen = new HashSet<>();
         for (CpuState cpu : S390Notes.dumpedCpus(machine.cpus())) {
-            if (!seen.add(cpu.get("prefix"))) {
-                continue; // a replayed dump may list a prefix twice; the first CPU's registers stand
-            }
-            BytesMemory area = new BytesMemory(S390SaveArea.of(cpu));
-            long base = cpu.get("prefix") + S390SaveArea.BASE;
-            for (MemoryRange f : S390SaveArea.REGISTER_FIELDS) {
-                b.append(base + f.start(), f.size(), area, f.start());
+            if (seen.add(cpu.get("prefix"))) { // a replayed dump may list a prefix twice; the first CPU's stands
+                areas.add(new long[] {cpu.get("prefix") + S390SaveArea.BASE});
+                bytes.add(S390SaveArea.of(cpu));
             }
         }
-        return b.build();
+        PhysicalMemory old = machine.oldMemory();
+        return (address, dst) -> {
+            int at = dst.position();
+            int n = dst.remaining();
+            old.read(address, dst);
+            for (int i = 0; i < areas.size(); i++) {
+                long base = areas.get(i)[0];
+                if (base >= address + n || base + S390SaveArea.SIZE <= address) {
+                    continue;
+                }
+                for (MemoryRange f : S390SaveArea.REGISTER_FIELDS) {
+                    long from = Math.max(address, base + f.start());
+                    long to = Math.min(address + n, base + f.end());
+                    for (long a = from; a < to; a++) {
+                        dst.put(at + (int) (a - address), bytes.get(i)[(int) (a - base)]);
+                    }
+                }
+            }
+        };
     }
 
     /** zcore/mem: header, then memory from address 0 to the end of RAM; holes fail as real storage does. */

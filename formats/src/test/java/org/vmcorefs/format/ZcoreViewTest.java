@@ -32,7 +32,8 @@ import org.vmcorefs.machine.SyntheticMemory;
 class ZcoreViewTest {
     static final long MIB = 1L << 20;
     static final long SEED = 11;
-    static final long HSA = 4 * MIB;
+    /** Holds the boot CPU's lowcore (8 MiB), so that register overlays meet SCLP. */
+    static final long HSA = 12 * MIB;
     static final int[] LENGTHS = {1, 2, 8, 128, 4096, 8192, 3, 4095, 4097, 65536};
 
     static Machine machine(FaultInjection faults) throws DumpException {
@@ -279,7 +280,7 @@ class ZcoreViewTest {
         Machine m = machine(FaultInjection.NONE);
         DumpTree t = CaptureEnvironment.of(m);
         VirtualFile hsa = t.file(Zcore.HSA);
-        assertEquals("400000\n", text(hsa));
+        assertEquals("c00000\n", text(hsa));
         assertEquals(0600, hsa.mode());
         assertEquals("0000000000000000 0000000003000000 0000000004000000 0000000001000000 ",
                 text(t.file(Zcore.MEMMAP)));

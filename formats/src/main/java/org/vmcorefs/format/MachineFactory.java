@@ -119,7 +119,8 @@ public final class MachineFactory {
             return switch (arch) {
                 case X86_64 -> SyntheticSystem.x86_64(spec.memorySize(), spec.cpus(), memory, spec.kaslrOffset(),
                         crashTime);
-                case S390X -> SyntheticS390.s390x(spec.memorySize(), spec.cpus(), memory, crashTime);
+                case S390X -> S390Vmcoreinfo.plant(SyntheticS390.s390x(spec.memorySize(), spec.cpus(), memory,
+                        crashTime));
                 default -> throw new DumpException(Errno.EINVAL, "no synthetic " + arch.linuxName() + " machine yet");
             };
         } catch (IllegalArgumentException e) {

@@ -28,8 +28,6 @@ import org.vmcorefs.machine.S390SaveArea;
  */
 public final class S390DumpReader {
     private static final Logger LOG = LoggerFactory.getLogger(S390DumpReader.class);
-    /** Absolute lowcore: the address of the crashed kernel's VMCOREINFO note (u64). */
-    static final long LC_VMCORE_INFO = 0xe0c;
     private static final int MAX_VMCOREINFO = 1 << 16;
 
     private S390DumpReader() {
@@ -108,7 +106,7 @@ public final class S390DumpReader {
     /** The VMCOREINFO text the absolute lowcore points to, or "" when there is none. */
     static String vmcoreinfo(PhysicalMemory memory, long size) throws DumpException {
         ByteBuffer p = ByteBuffer.allocate(8).order(ByteOrder.BIG_ENDIAN);
-        memory.read(LC_VMCORE_INFO, p);
+        memory.read(S390Vmcoreinfo.LC_VMCORE_INFO, p);
         long note = p.getLong(0);
         if (note <= 0 || note + 24 > size) {
             return "";

@@ -55,7 +55,22 @@ class ZcoreViewTest {
                 }
             }
         }
+        byte[] note = vmcoreinfoNote(m.kernel().vmcoreinfo());
+        if (address >= 0xc00000 && address < 0xc00000 + note.length) {
+            return note[(int) (address - 0xc00000)];
+        }
+        if (address >= 0xe0c && address < 0xe14) {
+            return (byte) (0xc00000L >>> (8 * (0xe13 - address))); // the note's address, big-endian
+        }
         return new SyntheticMemory(SEED, 1.0).byteAt(address);
+    }
+
+    /** The VMCOREINFO note as the kernel lays it out, encoded here by hand. */
+    static byte[] vmcoreinfoNote(String text) {
+        byte[] t = text.getBytes(StandardCharsets.US_ASCII);
+        ByteBuffer b = ByteBuffer.allocate(12 + 12 + (t.length + 3) / 4 * 4);
+        b.putInt(11).putInt(t.length).putInt(0).put("VMCOREINFO".getBytes(StandardCharsets.US_ASCII)).put(new byte[2]);
+        return b.put(t).array();
     }
 
     /** Renders a layout segment by segment; segments that fail are recorded (with their errno) and left zero. */
@@ -343,6 +358,7 @@ class ZcoreViewTest {
                 }
             }
             assertEquals(m.system().crashTime(), r.system().crashTime(), which);
+            assertEquals(m.kernel().vmcoreinfo(), r.kernel().vmcoreinfo(), which + ": VMCOREINFO found again");
         }
     }
 }

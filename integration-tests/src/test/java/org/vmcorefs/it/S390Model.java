@@ -41,6 +41,13 @@ final class S390Model {
         ByteBuffer b = ByteBuffer.allocate(length);
         memory.read(address, b);
         byte[] out = b.array();
+        // The kernel's VMCOREINFO note in its data, and its address (big-endian) in the absolute lowcore.
+        byte[] t = machine.kernel().vmcoreinfo().getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        ByteBuffer note = ByteBuffer.allocate(24 + (t.length + 3) / 4 * 4);
+        note.putInt(11).putInt(t.length).putInt(0).put("VMCOREINFO\0\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII))
+                .put(t);
+        overlay(out, address, 0xc00000, note.array());
+        overlay(out, address, 0xe0c, ByteBuffer.allocate(8).putLong(0xc00000).array());
         for (int i = 0; i < cpus.size(); i++) {
             CpuState c = cpus.get(i);
             byte[] sa = S390SaveArea.of(c);
@@ -57,6 +64,15 @@ final class S390Model {
             }
         }
         return out;
+    }
+
+    private static void overlay(byte[] out, long address, long at, byte[] bytes) {
+        for (int i = 0; i < bytes.length; i++) {
+            long a = at + i;
+            if (a >= address && a < address + out.length) {
+                out[(int) (a - address)] = bytes[i];
+            }
+        }
     }
 
     String hex(long address, int length) {

@@ -53,6 +53,7 @@ class S390ZfcpdumpMountTest {
     static List<long[]> probes(S390Model model) {
         List<long[]> p = new ArrayList<>();
         p.add(new long[] {0, 4096});
+        p.add(new long[] {0xc00000, 4096}); // the VMCOREINFO note
         p.add(new long[] {model.cpus.get(0).get("prefix") + 0x1200, 0x200});
         p.add(new long[] {model.cpus.get(1).get("prefix") + 0x1200, 0x200});
         p.add(new long[] {32 * MIB - 4096, 8192});
@@ -148,6 +149,7 @@ class S390ZfcpdumpMountTest {
         try (Mounted r = Mounted.mount("--profile", "s390x-zfcpdump", "--image", copy.toString(), "--hsa-size", "32M")) {
             JsonNode elf = probe(helper, r.path("proc/vmcore"), model);
             checkCpus(elf, model, "replayed vmcore");
+            assertEquals("6.1.0-vmcorefs-synthetic", elf.get("osrelease").asText(), "VMCOREINFO from the lowcore");
             checkReads(elf, model, "replayed vmcore");
         }
     }

@@ -215,6 +215,11 @@ final class MountCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
         if (hsaSize != null) {
+            if (p != Profile.S390X_ZFCPDUMP) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--hsa-size is for --profile "
+                        + Profile.S390X_ZFCPDUMP.id());
+            }
+            // For zfcpdump the dump kernel's region is [0, HSA size): MachineSpec carries it as the crashkernel.
             ck = new MemoryRange(0, hsaSize);
         }
         return new MachineSpec(p, memory, cpus, seed, populated, image, kernel, kaslr, ck, when, faults);

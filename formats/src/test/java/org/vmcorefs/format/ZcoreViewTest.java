@@ -333,6 +333,27 @@ class ZcoreViewTest {
     }
 
     @Test
+    void replayOfAZcoreMemCopyWithoutEndMarker(@TempDir Path dir) throws Exception {
+        Machine m = machine(FaultInjection.NONE);
+        Path f = dir.resolve("zcore-mem.copy");
+        List<Layout.Segment> holes = new ArrayList<>();
+        Files.write(f, render(ZcoreView.mem(m), holes, Errno.EFAULT)); // what a memmap-driven copy leaves: zeros
+        MachineSpec spec = MachineSpec.synthetic(Profile.S390X_ZFCPDUMP, 0, 1, 99).withImage(f);
+        Machine r = MachineFactory.create(ZcoreSpec.withHsaSize(spec, HSA));
+        assertEquals(List.of(new MemoryRange(0, m.system().endOfRam())), r.system().ram(),
+                "memory up to mem_end, although mem_size counts the RAM only");
+        for (int i = 0; i < m.cpus().size(); i++) {
+            assertArrayEquals(m.cpus().get(i).registers(), r.cpus().get(i).registers(), "CPU " + i);
+        }
+        assertEquals(m.kernel().vmcoreinfo(), r.kernel().vmcoreinfo());
+        ByteBuffer b = ByteBuffer.allocate(4096);
+        r.system().memory().read(m.system().ram().get(1).start() + 4096, b);
+        for (int k = 0; k < 4096; k++) {
+            assertEquals(expected(m, m.system().ram().get(1).start() + 4096 + k), b.get(k));
+        }
+    }
+
+    @Test
     void replayOfTheCompleteDumpAndTheVmcoreGivesTheSameMachine(@TempDir Path dir) throws Exception {
         Machine m = machine(FaultInjection.NONE);
         for (String which : List.of("s390.dump", "vmcore")) {

@@ -20,6 +20,7 @@ public final class CaptureEnvironment {
             }
             case PPC64_PHYP -> PowerDumpFiles.phyp(machine, tree);
             case PPC64_FADUMP, PPC64LE_FADUMP -> PowerDumpFiles.fadump(machine, tree);
+            case S390X_ZFCPDUMP -> Zcore.addTo(tree, machine);
         }
         return tree;
     }

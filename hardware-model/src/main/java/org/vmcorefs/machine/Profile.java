@@ -9,7 +9,9 @@ public enum Profile {
     /** ppc64 (big-endian) with firmware-assisted dump: /proc/vmcore and /sys/kernel/fadump/. */
     PPC64_FADUMP("ppc64-fadump", Architecture.PPC64),
     /** ppc64le with firmware-assisted dump: /proc/vmcore and /sys/kernel/fadump/. */
-    PPC64LE_FADUMP("ppc64le-fadump", Architecture.PPC64LE);
+    PPC64LE_FADUMP("ppc64le-fadump", Architecture.PPC64LE),
+    /** s390x with zfcpdump: the HSA read through SCLP, debugfs zcore/* and /proc/vmcore in the dump kernel. */
+    S390X_ZFCPDUMP("s390x-zfcpdump", Architecture.S390X);
 
     private final String id;
     private final Architecture architecture;

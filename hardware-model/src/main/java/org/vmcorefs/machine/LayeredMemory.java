@@ -48,7 +48,11 @@ public final class LayeredMemory implements PhysicalMemory {
                 int n = (int) Math.min(dst.remaining(), e.end() - address);
                 readPart(e.source, e.sourceAddress + (address - e.start), dst, n);
                 address += n;
-                i++;
+                // Step to the next extent only if it starts right here: after a gap, i must stay the last
+                // extent at or before the address, which the background branch below relies on.
+                if (i + 1 < extents.length && extents[i + 1].start <= address) {
+                    i++;
+                }
             } else {
                 int next = i + 1;
                 long limit = next < extents.length ? extents[next].start : Long.MAX_VALUE;

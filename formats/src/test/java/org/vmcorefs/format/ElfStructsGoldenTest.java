@@ -166,6 +166,19 @@ class ElfStructsGoldenTest {
         assertTrue(e.getMessage().contains("overruns"), e.getMessage());
     }
 
+    @Test
+    void noteWithAHugeNameSizeFailsClearly() {
+        ByteBuffer b = ByteBuffer.allocate(64).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(0x7ffffffd).putInt(4).putInt(1);
+        FormatException e = assertThrows(FormatException.class, () -> ElfNote.readAll(b.clear(),
+                ByteOrder.LITTLE_ENDIAN));
+        assertTrue(e.getMessage().contains("overruns"), e.getMessage());
+        b.clear();
+        b.putInt(5).putInt(0x7ffffffe).putInt(1);
+        e = assertThrows(FormatException.class, () -> ElfNote.readAll(b.clear(), ByteOrder.LITTLE_ENDIAN));
+        assertTrue(e.getMessage().contains("overruns"), e.getMessage());
+    }
+
     /** Registers 0x0101010101010101 * (i + 1) in x86_64 pr_reg order: each recognisable at its offset. */
     private static CpuState x86Cpu(int index) {
         long[] r = new long[27];

@@ -36,6 +36,7 @@ class X86KdumpCopyTest {
     private Path kernel;
     private byte[] kernelBytes;
     private Elf kernelElf;
+    private List<Elf.Phdr> kernelLoads;
     private Mounted m;
     private final SyntheticMemory crashTime = new SyntheticMemory(SEED, 1.0);
     private final SyntheticMemory capture = new SyntheticMemory(SEED ^ MachineFactory.CAPTURE_SEED, 1.0);
@@ -73,6 +74,7 @@ class X86KdumpCopyTest {
         if (kernel != null) {
             kernelBytes = Files.readAllBytes(kernel);
             kernelElf = Elf.read(kernel);
+            kernelLoads = kernelElf.loads();
             m = Mounted.mount("--memory", size, "--seed", String.valueOf(SEED), "--cpus", "2", "--crashkernel", ck,
                     "--kernel", kernel.toString());
         } else {
@@ -89,8 +91,8 @@ class X86KdumpCopyTest {
 
     /** Memory at the crash: the synthetic bytes, with the planted kernel's segments where it was loaded. */
     private byte crashByte(long address) {
-        if (kernelElf != null) {
-            for (Elf.Phdr p : kernelElf.loads()) {
+        if (kernelLoads != null) {
+            for (Elf.Phdr p : kernelLoads) {
                 long phys = TEXT_PHYSICAL + (p.vaddr() - TEXT_VIRTUAL);
                 if (address >= phys && address < phys + p.memsz()) {
                     long i = address - phys;

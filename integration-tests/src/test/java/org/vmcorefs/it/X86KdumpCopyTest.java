@@ -166,6 +166,7 @@ class X86KdumpCopyTest {
     @Test
     void gdbPrintsThePlantedKernelsVariable() {
         assumeTrue(kernel != null, "gcc is missing: cannot build a kernel ELF to plant");
+        assumeTrue(Exec.has("gdb"), "gdb is missing: install gdb");
         String out = Exec.run(120, "gdb", "-nx", "-batch", "-ex", "print/x vmcorefs_answer", kernel.toString(),
                 m.path("proc/vmcore").toString()).ok().stdout();
         assertTrue(out.contains("= 0x1234abcd5678ef00"), out);

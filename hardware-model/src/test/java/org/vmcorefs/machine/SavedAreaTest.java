@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -139,5 +140,31 @@ class SavedAreaTest {
                 new FaultInjection(0, 0, 1, true), new EventLog());
         DumpException e = assertThrows(DumpException.class, () -> read(a, 3 * 4096, 1));
         assertTrue(e.getMessage().contains("block 5"), e.getMessage());
+    }
+
+    @Test
+    void concurrentReadersShareTheBounceBufferSafely() throws Exception {
+        SavedArea a = area(FaultInjection.NONE);
+        int threads = 4;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        try {
+            List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                long start = 1000L * t + 3;
+                done.add(pool.submit(() -> {
+                    for (int round = 0; round < 20; round++) {
+                        long address = (start + round * 7919L) % (0xa0000 - 20000);
+                        assertCrashTimeBytes(address, read(a, address, 20000));
+                    }
+                    return null;
+                }));
+            }
+            for (java.util.concurrent.Future<?> f : done) {
+                f.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(a.counters().requests(), a.counters().blocks());
     }
 }

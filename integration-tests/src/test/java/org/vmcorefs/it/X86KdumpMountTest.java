@@ -234,6 +234,24 @@ class X86KdumpMountTest {
         assertEquals(memory.byteAt(last.paddr() + last.filesz() - 1), m.read("proc/vmcore", size - 1, 1)[0]);
     }
 
+    @Test
+    void oldmemEndsAtTheEndOfRam() throws IOException {
+        Path oldmem = m.path("dev/oldmem");
+        long end = Files.size(oldmem);
+        Path out = Files.createTempFile("dd", ".bin");
+        try {
+            Exec.run(60, "dd", "if=" + oldmem, "of=" + out, "status=none", "bs=4096", "skip=" + (end / 4096 - 1),
+                    "count=3").ok();
+            byte[] last = Files.readAllBytes(out);
+            assertEquals(4096, last.length, "the last page of RAM, then EOF");
+            for (int i = 0; i < last.length; i++) {
+                assertEquals(memory.byteAt(end - 4096 + i), last[i], "oldmem at 0x" + Long.toHexString(end - 4096 + i));
+            }
+        } finally {
+            Files.delete(out);
+        }
+    }
+
     private long savedBlocks() throws IOException {
         JsonNode s = m.stats().get("savedArea");
         return s.get("blocks").asLong();

@@ -2,8 +2,6 @@ package org.vmcorefs.format;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import org.vmcorefs.machine.DumpException;
-import org.vmcorefs.machine.Errno;
 
 /**
  * The ELF64 file header.
@@ -84,26 +82,26 @@ public record Elf64Ehdr(ByteOrder order, int type, int machine, long entry, long
     }
 
     /** Reads a header at {@code buf}'s position; anything but a 64-bit ELF fails with a clear message. */
-    public static Elf64Ehdr readFrom(ByteBuffer buf) throws DumpException {
+    public static Elf64Ehdr readFrom(ByteBuffer buf) throws FormatException {
         if (buf.remaining() < SIZE) {
-            throw new DumpException(Errno.EINVAL, "too short for an ELF64 header: " + buf.remaining() + " bytes");
+            throw new FormatException("too short for an ELF64 header: " + buf.remaining() + " bytes");
         }
         ByteBuffer b = buf.slice(buf.position(), SIZE);
         if (b.get(0) != 0x7f || b.get(1) != 'E' || b.get(2) != 'L' || b.get(3) != 'F') {
-            throw new DumpException(Errno.EINVAL, "not an ELF file (bad magic)");
+            throw new FormatException("not an ELF file (bad magic)");
         }
         if (b.get(EI_CLASS) != ELFCLASS64) {
-            throw new DumpException(Errno.EINVAL, "not a 64-bit ELF file (class " + b.get(EI_CLASS) + ")");
+            throw new FormatException("not a 64-bit ELF file (class " + b.get(EI_CLASS) + ")");
         }
         ByteOrder order = switch (b.get(EI_DATA)) {
             case ELFDATA2LSB -> ByteOrder.LITTLE_ENDIAN;
             case ELFDATA2MSB -> ByteOrder.BIG_ENDIAN;
-            default -> throw new DumpException(Errno.EINVAL, "bad ELF data encoding " + b.get(EI_DATA));
+            default -> throw new FormatException("bad ELF data encoding " + b.get(EI_DATA));
         };
         b.order(order);
         if (Short.toUnsignedInt(b.getShort(E_PHENTSIZE)) != Elf64Phdr.SIZE
                 && Short.toUnsignedInt(b.getShort(E_PHNUM)) != 0) {
-            throw new DumpException(Errno.EINVAL, "bad e_phentsize " + b.getShort(E_PHENTSIZE));
+            throw new FormatException("bad e_phentsize " + b.getShort(E_PHENTSIZE));
         }
         buf.position(buf.position() + SIZE);
         return new Elf64Ehdr(order, Short.toUnsignedInt(b.getShort(E_TYPE)),

@@ -46,14 +46,19 @@ public final class ElfCoreReader {
 
     public static Headers readHeaders(Path path, FileChannel ch) throws DumpException {
         long fileSize = size(path, ch);
-        Elf64Ehdr ehdr = Elf64Ehdr.readFrom(readAt(path, ch, 0, (int) Math.min(fileSize, Elf64Ehdr.SIZE)));
+        Elf64Ehdr ehdr;
+        try {
+            ehdr = Elf64Ehdr.readFrom(readAt(path, ch, 0, (int) Math.min(fileSize, Elf64Ehdr.SIZE)));
+        } catch (FormatException e) {
+            throw new FormatException(path + ": " + e.getMessage(), e);
+        }
         if (ehdr.type() != Elf64Ehdr.ET_CORE) {
             throw new FormatException(path + ": ELF type " + ehdr.type() + " is not a core file (ET_CORE)");
         }
         Architecture arch = architecture(path, ehdr);
         long phnum = ehdr.phnum();
         if (phnum == Elf64Ehdr.PN_XNUM) {
-            if (ehdr.shoff() <= 0 || ehdr.shoff() + Elf64Shdr.SIZE > fileSize) {
+            if (ehdr.shoff() <= 0 || Elf64Shdr.SIZE > fileSize - ehdr.shoff()) {
                 throw new FormatException(path + ": PN_XNUM without a section header 0");
             }
             phnum = Integer.toUnsignedLong(
@@ -62,10 +67,10 @@ public final class ElfCoreReader {
         if (phnum == 0) {
             throw new FormatException(path + ": no program headers");
         }
-        long phEnd = ehdr.phoff() + phnum * Elf64Phdr.SIZE;
-        if (ehdr.phoff() < 0 || phEnd > fileSize || phnum > (1 << 24)) {
-            throw new FormatException(path + ": program headers [" + ehdr.phoff() + ", " + phEnd
-                    + ") run past the end of the file (" + fileSize + " bytes): truncated?");
+        // Compared as sizes, not as end offsets: a corrupt e_phoff near 2^63 must not wrap around.
+        if (ehdr.phoff() < 0 || phnum * Elf64Phdr.SIZE > fileSize - ehdr.phoff() || phnum > (1 << 24)) {
+            throw new FormatException(path + ": " + phnum + " program headers at offset " + ehdr.phoff()
+                    + " run past the end of the file (" + fileSize + " bytes): truncated?");
         }
         ByteBuffer ph = readAt(path, ch, ehdr.phoff(), (int) (phnum * Elf64Phdr.SIZE));
         List<Elf64Phdr> phdrs = new ArrayList<>();
@@ -76,11 +81,15 @@ public final class ElfCoreReader {
             phdrs.add(p);
             if (p.type() == Elf64Phdr.PT_NOTE && p.filesz() > 0) {
                 noteBytes += p.filesz();
-                if (p.offset() < 0 || p.filesz() < 0 || p.offset() + p.filesz() > fileSize || noteBytes > MAX_NOTES) {
+                if (p.offset() < 0 || p.filesz() < 0 || p.filesz() > fileSize - p.offset() || noteBytes > MAX_NOTES) {
                     throw new FormatException(path + ": note segment at " + p.offset() + " (" + p.filesz()
                             + " bytes) runs past the end of the file: truncated?");
                 }
-                notes.addAll(ElfNote.readAll(readAt(path, ch, p.offset(), (int) p.filesz()), ehdr.order()));
+                try {
+                    notes.addAll(ElfNote.readAll(readAt(path, ch, p.offset(), (int) p.filesz()), ehdr.order()));
+                } catch (FormatException e) {
+                    throw new FormatException(path + ": note segment at " + p.offset() + ": " + e.getMessage(), e);
+                }
             }
         }
         return new Headers(ehdr, arch, phdrs, notes);
@@ -113,7 +122,7 @@ public final class ElfCoreReader {
                 continue;
             }
             boolean saved = p.offset() != -1 && p.filesz() > 0;
-            if (saved && (p.offset() < 0 || p.offset() + p.filesz() > fileSize)) {
+            if (saved && (p.offset() < 0 || p.filesz() > fileSize - p.offset())) {
                 throw new FormatException(String.format("%s: PT_LOAD paddr 0x%x needs file bytes [%d, %d) but the "
                         + "file has %d: truncated?", path, p.paddr(), p.offset(), p.offset() + p.filesz(), fileSize));
             }

@@ -42,6 +42,11 @@ public record ElfNote(String name, int type, byte[] desc) {
         return (n + 3) & ~3;
     }
 
+    /** pad4 for sizes read from a file: in long, so that a huge namesz or descsz cannot wrap around. */
+    private static long pad4Unsigned(int n) {
+        return (Integer.toUnsignedLong(n) + 3) & ~3L;
+    }
+
     public void writeTo(ByteBuffer buf, ByteOrder order) {
         ByteBuffer b = buf.slice(buf.position(), size()).order(order);
         byte[] nameBytes = name.getBytes(StandardCharsets.US_ASCII);
@@ -68,8 +73,7 @@ public record ElfNote(String name, int type, byte[] desc) {
             if (namesz == 0 && descsz == 0) {
                 break;
             }
-            if (namesz < 0 || descsz < 0 || pad4(namesz) > b.remaining()
-                    || (long) pad4(namesz) + pad4(descsz) > b.remaining()) {
+            if (pad4Unsigned(namesz) + pad4Unsigned(descsz) > b.remaining()) {
                 throw new FormatException("note at offset " + (b.position() - HEADER_SIZE) + " overruns its segment"
                         + " (namesz " + Integer.toUnsignedString(namesz) + ", descsz "
                         + Integer.toUnsignedString(descsz) + ")");

@@ -50,7 +50,12 @@ public final class KernelImage {
     private static CrashedSystem plant(CrashedSystem system, Path elf, FileChannel ch, FileChannel probe)
             throws DumpException {
         long fileSize = ElfCoreReader.size(elf, probe);
-        Elf64Ehdr ehdr = Elf64Ehdr.readFrom(ElfCoreReader.readAt(elf, probe, 0, (int) Math.min(64, fileSize)));
+        Elf64Ehdr ehdr;
+        try {
+            ehdr = Elf64Ehdr.readFrom(ElfCoreReader.readAt(elf, probe, 0, (int) Math.min(64, fileSize)));
+        } catch (FormatException e) {
+            throw new FormatException(elf + ": " + e.getMessage(), e);
+        }
         Architecture arch = system.architecture();
         if (ElfCoreReader.architecture(elf, ehdr) != arch || ehdr.order() != arch.byteOrder()) {
             throw new FormatException(elf + ": kernel is not a " + arch.linuxName() + " ELF");

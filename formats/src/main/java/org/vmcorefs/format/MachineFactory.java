@@ -35,8 +35,11 @@ import org.vmcorefs.machine.Zfcpdump;
  */
 public final class MachineFactory {
     private static final Logger LOG = LoggerFactory.getLogger(MachineFactory.class);
-    /** Seed offset for what the capture kernel writes over memory: different bytes from the crashed system's. */
-    static final long CAPTURE_SEED = 0x6b65786563L;
+    /**
+     * Seed offset for what the capture kernel writes over memory: different bytes from the crashed system's.
+     * Public so that tests can compute what /dev/oldmem shows (seed ^ CAPTURE_SEED, fully populated).
+     */
+    public static final long CAPTURE_SEED = 0x6b65786563L;
 
     private MachineFactory() {
     }

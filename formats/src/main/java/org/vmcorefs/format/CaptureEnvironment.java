@@ -11,16 +11,23 @@ public final class CaptureEnvironment {
     private CaptureEnvironment() {
     }
 
+    /** The files, with control files answering as the kernel does (see {@link KernelLeniency}). */
     public static DumpTree of(Machine machine) {
+        return of(machine, false);
+    }
+
+    /** The files; with {@code strict}, control files refuse what the kernel silently accepts (EINVAL). */
+    public static DumpTree of(Machine machine, boolean strict) {
+        KernelLeniency leniency = new KernelLeniency(strict, machine.events());
         DumpTree tree = new DumpTree(machine.system().crashTime());
         switch (machine.profile()) {
             case X86_64_KDUMP -> {
                 tree.add(VMCORE, new LayoutFile(VmcoreView.layout(machine), Errno.EIO));
                 tree.add(OLDMEM, new LayoutFile(OldmemView.layout(machine), Errno.EINVAL));
             }
-            case PPC64_PHYP -> PowerDumpFiles.phyp(machine, tree);
+            case PPC64_PHYP -> PowerDumpFiles.phyp(machine, tree, leniency);
             case PPC64_FADUMP, PPC64LE_FADUMP -> PowerDumpFiles.fadump(machine, tree);
-            case S390X_ZFCPDUMP -> Zcore.addTo(tree, machine);
+            case S390X_ZFCPDUMP -> Zcore.addTo(tree, machine, leniency);
         }
         return tree;
     }

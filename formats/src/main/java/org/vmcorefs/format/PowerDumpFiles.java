@@ -12,10 +12,10 @@ public final class PowerDumpFiles {
     }
 
     /** phyp-assisted dump: /proc/vmcore, /sys/kernel/release_region, /proc/device-tree/rtas/ibm,kernel-dump. */
-    public static void phyp(Machine machine, DumpTree tree) {
+    public static void phyp(Machine machine, DumpTree tree, KernelLeniency leniency) {
         FirmwareDump dump = machine.firmwareDump();
         tree.add(CaptureEnvironment.VMCORE, new PowerVmcoreFile(VmcoreView.layout(machine), dump));
-        tree.add(ReleaseRegion.PATH, ReleaseRegion.file(dump, () -> tree.remove(CaptureEnvironment.VMCORE)));
+        tree.add(ReleaseRegion.PATH, ReleaseRegion.file(dump, leniency, () -> tree.remove(CaptureEnvironment.VMCORE)));
         tree.add(PhypDumpHeader.PATH, new DeviceTreeProperty(PhypDumpHeader.of(dump).encode()));
     }
 

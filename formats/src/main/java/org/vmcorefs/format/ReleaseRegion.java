@@ -1,5 +1,7 @@
 package org.vmcorefs.format;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vmcorefs.machine.DumpException;
@@ -32,11 +34,54 @@ public final class ReleaseRegion {
                 hpte.start(), hpte.size(), copy.start(), copy.size(), rest.start(), rest.size());
     }
 
-    /** Parses a write in full, then releases in one step; a bad write changes nothing. */
-    public static void store(FirmwareDump dump, String input, Runnable onInvalidated) throws DumpException {
-        MemoryRange range = ReleaseRequest.parse(input).range();
+    /**
+     * Acts on a write as the kernel's store_release_region does: the start is raised to the reserved memory,
+     * the end clipped to it, start and length each rounded down to whole pages, and what is left released.
+     * Everything the kernel corrects silently goes through {@code leniency} first (--strict: EINVAL and
+     * nothing changes). Fewer than two numbers: EINVAL, nothing changes.
+     */
+    public static void store(FirmwareDump dump, KernelLeniency leniency, String input, Runnable onInvalidated)
+            throws DumpException {
+        ReleaseRequest request = ReleaseRequest.parse(input);
+        List<String> odd = new ArrayList<>(request.oddities());
+        List<MemoryRange> reserved = dump.reservations().reserved();
+        long lo = reserved.get(0).start();
+        long hi = reserved.get(reserved.size() - 1).end();
+        long page = dump.reservations().pageSize();
+        long start = request.start();
+        long length = request.length();
+        if (Long.compareUnsigned(start, lo) < 0) {
+            odd.add(String.format("start 0x%x is below the reserved memory [0x%x-0x%x): raised to 0x%x", start, lo,
+                    hi, lo));
+            start = lo;
+        }
+        long end = start + length;
+        if (Long.compareUnsigned(end, start) < 0 || Long.compareUnsigned(end, hi) > 0) {
+            long clipped = Long.compareUnsigned(start, hi) < 0 ? hi - start : 0;
+            odd.add(String.format("0x%x + 0x%x ends beyond the reserved memory [0x%x-0x%x): length clipped to 0x%x",
+                    start, length, lo, hi, clipped));
+            length = clipped;
+        }
+        if (start % page != 0) {
+            odd.add(String.format("start 0x%x is not page-aligned: rounded down to 0x%x", start, start / page * page));
+        }
+        if (length % page != 0) {
+            odd.add(String.format("length 0x%x is not whole pages: rounded down to 0x%x", length,
+                    length / page * page));
+        }
+        MemoryRange effective = new MemoryRange(start / page * page, length / page * page);
+        if (effective.isEmpty()) {
+            odd.add("nothing is left to release");
+        }
+        leniency.check(PATH, input, odd);
         boolean wasActive = dump.dumpActive();
-        dump.release(range);
+        for (MemoryRange r : reserved) {
+            long s = Math.max(r.start(), effective.start());
+            long e = Math.min(r.end(), effective.end());
+            if (s < e) {
+                dump.release(MemoryRange.ofEnd(s, e));
+            }
+        }
         if (wasActive && !dump.dumpActive()) {
             LOG.info("release_region: everything released, the dump is invalidated");
             onInvalidated.run();
@@ -44,7 +89,7 @@ public final class ReleaseRegion {
     }
 
     /** The file, calling {@code onInvalidated} once the last reserved page has been released. */
-    public static AttributeFile file(FirmwareDump dump, Runnable onInvalidated) {
-        return new AttributeFile(PATH, 0600, () -> show(dump), input -> store(dump, input, onInvalidated));
+    public static AttributeFile file(FirmwareDump dump, KernelLeniency leniency, Runnable onInvalidated) {
+        return new AttributeFile(PATH, 0600, () -> show(dump), input -> store(dump, leniency, input, onInvalidated));
     }
 }

@@ -1,69 +1,65 @@
 package org.vmcorefs.format;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.vmcorefs.machine.DumpException;
 import org.vmcorefs.machine.Errno;
-import org.vmcorefs.machine.MemoryRange;
 
 /**
- * What is written to /sys/kernel/release_region: {@code <start> <length>}, both hex with an optional 0x, as the
- * kernel's {@code sscanf(buf, "%lx %lx", ...)} reads them. Parsed in full before anything acts on it.
+ * What is written to /sys/kernel/release_region: {@code <start> <length>}, read as the kernel's
+ * {@code sscanf(buf, "%lx %lx", ...)} reads them. Only fewer than two numbers is an error (EINVAL); what the
+ * kernel reads anyway although it makes no sense (text after the numbers, a number wider than 64 bits, which
+ * simple_strtoull wraps) is listed in {@link #oddities()}.
  *
- * @param start the first address to release
- * @param length how many bytes
+ * @param start the first address asked for (wrapped to 64 bits)
+ * @param length how many bytes (wrapped to 64 bits)
+ * @param oddities what the kernel would silently accept or correct, empty for a clean request
  */
-public record ReleaseRequest(long start, long length) {
-    /** Two hex numbers separated by blanks; a trailing newline (echo) or blanks are allowed, nothing else. */
-    private static final Pattern FORM = Pattern.compile(
-            "\\s*(?:0[xX])?([0-9a-fA-F]+)[ \\t]+(?:0[xX])?([0-9a-fA-F]+)\\s*");
-    private static final Pattern ONE_NUMBER = Pattern.compile("\\s*(?:0[xX])?[0-9a-fA-F]+\\s*");
-
+public record ReleaseRequest(long start, long length, List<String> oddities) {
     /**
-     * Reads a request: fewer than two numbers or anything else than two hex numbers is EINVAL (sscanf would
-     * not return 2); a number or an end beyond 64 bits is ERANGE, as the kernel's kstrtoul answers.
+     * Two hex numbers, each with an optional 0x, blanks before and between (sscanf's " " matches any amount,
+     * even none after a number that ended at a non-hex character), then anything. Possessive digits: a number
+     * is all the hex digits there are, as %lx reads them.
      */
+    private static final Pattern FORM = Pattern.compile(
+            "\\s*(?:0[xX])?([0-9a-fA-F]++)\\s*(?:0[xX])?([0-9a-fA-F]++)(.*)", Pattern.DOTALL);
+
+    public ReleaseRequest {
+        oddities = List.copyOf(oddities);
+    }
+
+    /** A request for [start, start + length) with nothing odd about it. */
+    public ReleaseRequest(long start, long length) {
+        this(start, length, List.of());
+    }
+
     public static ReleaseRequest parse(String input) throws DumpException {
         Matcher m = FORM.matcher(input);
         if (!m.matches()) {
-            String why = input.isBlank() || ONE_NUMBER.matcher(input).matches()
-                    ? "fewer than two numbers" : "not two hex numbers";
-            throw new DumpException(Errno.EINVAL, "release_region: '" + printable(input) + "': " + why
-                    + ", expected '<start> <length>' in hex");
+            throw new DumpException(Errno.EINVAL, "release_region: '" + KernelLeniency.printable(input)
+                    + "': fewer than two hex numbers, expected '<start> <length>'");
         }
-        long start = hex(m.group(1), input);
-        long length = hex(m.group(2), input);
-        if (Long.compareUnsigned(start + length, start) < 0) {
-            throw new DumpException(Errno.ERANGE, "release_region: '" + printable(input)
-                    + "': start + length is beyond 64 bits");
+        List<String> odd = new ArrayList<>();
+        long start = wrapped(m.group(1), odd);
+        long length = wrapped(m.group(2), odd);
+        String rest = m.group(3);
+        if (!rest.isBlank()) {
+            odd.add("text after the two numbers ('" + KernelLeniency.printable(rest) + "') is ignored");
         }
-        return new ReleaseRequest(start, length);
+        return new ReleaseRequest(start, length, odd);
     }
 
-    private static long hex(String digits, String input) throws DumpException {
+    /** The number's low 64 bits, as simple_strtoull leaves them; wider numbers are noted. */
+    private static long wrapped(String digits, List<String> odd) {
         String significant = digits.replaceFirst("^0+(?=.)", "");
         if (significant.length() > 16) {
-            throw new DumpException(Errno.ERANGE, "release_region: '" + printable(input) + "': 0x" + digits
-                    + " does not fit in 64 bits");
+            String low = significant.substring(significant.length() - 16);
+            odd.add("0x" + significant + " is wider than 64 bits: only its low 64 bits (0x"
+                    + low.replaceFirst("^0+(?=.)", "") + ") count");
+            significant = low;
         }
         return Long.parseUnsignedLong(significant, 16);
-    }
-
-    /**
-     * The physical range asked for. Addresses from 2^63 on are beyond any machine's memory: EINVAL, like any
-     * range outside the reserved memory.
-     */
-    public MemoryRange range() throws DumpException {
-        if (start < 0 || length < 0 || start + length < 0) {
-            throw new DumpException(Errno.EINVAL, String.format("release_region: 0x%x + 0x%x is beyond memory",
-                    start, length));
-        }
-        return new MemoryRange(start, length);
-    }
-
-    private static String printable(String s) {
-        String t = s.strip();
-        t = t.length() > 60 ? t.substring(0, 60) + "..." : t;
-        return t.replaceAll("[^\\x20-\\x7e]", "?");
     }
 }

@@ -29,14 +29,17 @@ public final class Zcore {
     private final SavedArea hsa;
     private volatile boolean reipled;
 
-    Zcore(Machine machine) {
+    private final KernelLeniency leniency;
+
+    Zcore(Machine machine, KernelLeniency leniency) {
+        this.leniency = leniency;
         this.machine = machine;
         this.hsa = machine.savedArea();
     }
 
     /** Adds the profile's files to {@code tree}. */
-    public static void addTo(DumpTree tree, Machine machine) {
-        Zcore z = new Zcore(machine);
+    public static void addTo(DumpTree tree, Machine machine, KernelLeniency leniency) {
+        Zcore z = new Zcore(machine, leniency);
         tree.add(CaptureEnvironment.VMCORE, z.new DumpFile(ZcoreView.vmcore(machine), Errno.EIO));
         tree.add(MEM, z.new MemFile(ZcoreView.mem(machine)));
         tree.add(HSA, z.new HsaFile());
@@ -203,6 +206,15 @@ public final class Zcore {
             }
             if (count == 0 || src.get(src.position()) != '0') {
                 throw new DumpException(Errno.EINVAL, HSA + ": only \"0\" (release the HSA) can be written");
+            }
+            // The kernel reads only the first character: "0junk" releases the HSA too.
+            byte[] all = new byte[count];
+            src.duplicate().get(all);
+            String input = new String(all, java.nio.charset.StandardCharsets.ISO_8859_1);
+            String rest = input.substring(1);
+            if (!rest.isEmpty() && !rest.equals("\n")) {
+                leniency.check(HSA, input, java.util.List.of("only the first character counts; '"
+                        + KernelLeniency.printable(rest) + "' after the 0 is ignored"));
             }
             releaseHsa("write of 0 to " + HSA);
             src.position(src.limit());

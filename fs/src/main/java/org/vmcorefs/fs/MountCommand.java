@@ -148,6 +148,13 @@ final class MountCommand implements Callable<Integer> {
             description = "Seed of the injected failures. Default: ${DEFAULT-VALUE}.")
     long faultSeed;
 
+    @Option(names = "--strict",
+            description = "Control files refuse with EINVAL what the kernel silently accepts although it makes no "
+                    + "sense (a release_region range outside the reserved memory or not page-aligned, a number "
+                    + "that overflows, text after the numbers, \"0junk\" to zcore/hsa). Default: accept it as the "
+                    + "kernel does, log a warning and count it in stats.json (toleratedInputs).")
+    boolean strict;
+
     @Option(names = "--page-cache",
             description = "Let the kernel cache the dump files (immutable ones only); faster re-reads, allows "
                     + "mmap, but cached reads are not counted. Default: every read reaches vmcorefs (direct_io).")
@@ -315,13 +322,14 @@ final class MountCommand implements Callable<Integer> {
 
     /** Mounts in this process and serves until unmounted or signalled. */
     int serve(Machine machine, Path mp) throws InterruptedException, IOException {
-        DumpTree tree = CaptureEnvironment.of(machine);
+        DumpTree tree = CaptureEnvironment.of(machine, strict);
         MountStats stats = new MountStats();
         Map<String, Object> about = new LinkedHashMap<>();
         about.put("pid", ProcessHandle.current().pid());
         about.put("mountPoint", mp.toString());
         about.put("mountedAt", Instant.now().toString());
         about.put("directIo", !pageCache);
+        about.put("strict", strict);
         tree.add(StatsFile.PATH, new StatsFile(machine, stats, about));
         com.sun.security.auth.module.UnixSystem user = new com.sun.security.auth.module.UnixSystem();
         VmcoreFs fs = new VmcoreFs(tree, stats, user.getUid(), user.getGid(), !pageCache);

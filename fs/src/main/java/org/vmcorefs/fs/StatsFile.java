@@ -66,6 +66,8 @@ final class StatsFile implements VirtualFile {
             m.put("detail", e.detail());
             events.add(m);
         }
+        r.put("toleratedInputs", machine.events().events().stream()
+                .filter(e -> e.kind().equals(org.vmcorefs.format.KernelLeniency.EVENT)).count());
         r.put("events", events);
         return r;
     }

@@ -64,7 +64,7 @@ public class AttributeFile implements VirtualFile {
 
     @Override
     public int read(long offset, ByteBuffer dst) throws DumpException {
-        return slice(render(), offset, dst);
+        return BytesFile.slice(render(), offset, dst);
     }
 
     @Override
@@ -84,28 +84,13 @@ public class AttributeFile implements VirtualFile {
     public VirtualFile open() throws DumpException {
         byte[] text = show == null ? new byte[0] : render();
         AttributeFile attribute = this;
-        return new VirtualFile() {
-            @Override
-            public long size() {
-                return text.length;
-            }
-
-            @Override
-            public int mode() {
-                return mode;
-            }
-
-            @Override
-            public boolean changes() {
-                return true;
-            }
-
+        return new BytesFile(text, mode, true) {
             @Override
             public int read(long offset, ByteBuffer dst) throws DumpException {
                 if (show == null) {
                     throw new DumpException(Errno.EACCES, name + " is write-only");
                 }
-                return slice(text, offset, dst);
+                return super.read(offset, dst);
             }
 
             @Override
@@ -113,14 +98,5 @@ public class AttributeFile implements VirtualFile {
                 return attribute.write(offset, src);
             }
         };
-    }
-
-    private static int slice(byte[] bytes, long offset, ByteBuffer dst) {
-        if (offset >= bytes.length) {
-            return 0;
-        }
-        int n = (int) Math.min(dst.remaining(), bytes.length - offset);
-        dst.put(bytes, (int) offset, n);
-        return n;
     }
 }

@@ -194,7 +194,7 @@ public final class Zcore {
         @Override
         public int read(long offset, ByteBuffer dst) throws DumpException {
             checkRunning(HSA);
-            return slice(text(), offset, dst);
+            return BytesFile.slice(text(), offset, dst);
         }
 
         @Override
@@ -254,7 +254,7 @@ public final class Zcore {
         @Override
         public int read(long offset, ByteBuffer dst) throws DumpException {
             checkRunning(MEMMAP);
-            return slice(text, offset, dst);
+            return BytesFile.slice(text, offset, dst);
         }
     }
 
@@ -301,14 +301,5 @@ public final class Zcore {
             src.position(src.limit());
             return count;
         }
-    }
-
-    static int slice(byte[] bytes, long offset, ByteBuffer dst) {
-        if (offset >= bytes.length || offset < 0) {
-            return 0;
-        }
-        int n = (int) Math.min(dst.remaining(), bytes.length - offset);
-        dst.put(bytes, (int) offset, n);
-        return n;
     }
 }

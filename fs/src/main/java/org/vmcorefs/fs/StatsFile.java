@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.vmcorefs.format.BytesFile;
 import org.vmcorefs.format.VirtualFile;
 import org.vmcorefs.machine.DumpException;
 import org.vmcorefs.machine.Errno;
@@ -101,41 +102,11 @@ final class StatsFile implements VirtualFile {
 
     @Override
     public VirtualFile open() throws DumpException {
-        byte[] bytes = render();
-        return new VirtualFile() {
-            @Override
-            public long size() {
-                return bytes.length;
-            }
-
-            @Override
-            public int mode() {
-                return StatsFile.this.mode();
-            }
-
-            @Override
-            public boolean changes() {
-                return true;
-            }
-
-            @Override
-            public int read(long offset, ByteBuffer dst) {
-                return slice(bytes, offset, dst);
-            }
-        };
+        return new BytesFile(render(), mode(), true);
     }
 
     @Override
     public int read(long offset, ByteBuffer dst) throws DumpException {
-        return slice(render(), offset, dst);
-    }
-
-    private static int slice(byte[] bytes, long offset, ByteBuffer dst) {
-        if (offset >= bytes.length) {
-            return 0;
-        }
-        int n = (int) Math.min(dst.remaining(), bytes.length - offset);
-        dst.put(bytes, (int) offset, n);
-        return n;
+        return BytesFile.slice(render(), offset, dst);
     }
 }

@@ -139,7 +139,8 @@ public final class ElfCoreReader {
             if (n.name().equals(ElfNote.VMCOREINFO)) {
                 vmcoreinfo = new String(n.desc(), StandardCharsets.US_ASCII).replace("\0", "");
             } else if (n.name().equals(ElfNote.CORE) && n.type() == ElfNote.NT_PRSTATUS) {
-                cpus.add(new CpuState(arch, cpus.size(), ElfPrstatus.registers(n.desc(), arch, blank), new byte[0]));
+                cpus.add(new CpuState(arch, cpus.size(), ElfPrstatus.registers(n.desc(), arch, blank), new byte[0],
+                        ElfPrstatus.pid(n.desc(), arch)));
             }
         }
         Map<String, String> info = Vmcoreinfo.parse(vmcoreinfo);

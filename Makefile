@@ -29,7 +29,9 @@ stop:
 	@if grep -q " $(MNT) fuse" /proc/self/mounts; then bin/vmcorefs unmount $(MNT); fi
 
 # Unit tests, then real mounts checked with real clients (integration-tests).
+# Without VMCOREFS_FIXTURES, real dumps are made first if the cache has none (see fixtures).
 test: deps
+	@[ -n "$$VMCOREFS_FIXTURES" ] || ./scripts/make-fixtures.sh --if-missing || echo "make: no real dumps: the replay tests will be skipped"
 	$(MVN) verify
 
 unit: deps
@@ -37,3 +39,9 @@ unit: deps
 
 clean:
 	$(MVN) clean
+
+# Real crash dumps of a Debian kernel crashed under QEMU, for the replay tests, in
+# ${VMCOREFS_FIXTURES:-/var/cache/vmcore-fixtures} (needs root and ../shared/tools; takes minutes).
+.PHONY: fixtures
+fixtures:
+	./scripts/make-fixtures.sh

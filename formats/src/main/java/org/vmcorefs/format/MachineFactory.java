@@ -93,6 +93,10 @@ public final class MachineFactory {
             }
             return s.cpus().isEmpty() ? withSyntheticCpus(s, spec) : s;
         }
+        String foreign = ForeignDumps.describe(head);
+        if (foreign != null) {
+            throw new FormatException(path + " is " + foreign);
+        }
         LOG.info("replaying raw memory image {} ({} bytes)", path, size);
         CrashedSystem s = synthetic(arch, spec.withImage(null), new SyntheticMemory(spec.seed(), 1.0), crashTime);
         List<MemoryRange> ram = List.of(new MemoryRange(0, size));

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -103,6 +104,8 @@ public final class ElfCoreReader {
         long textPhysical = 0;
         long textSize = 0;
         Set<Long> linearOffsets = new HashSet<>();
+        List<Elf64Phdr> loads = new ArrayList<>();
+        List<Elf64Phdr> textLoads = new ArrayList<>();
         for (Elf64Phdr p : h.phdrs()) {
             if (p.type() != Elf64Phdr.PT_LOAD || p.memsz() == 0) {
                 continue;
@@ -111,25 +114,50 @@ public final class ElfCoreReader {
                 throw new FormatException(String.format("%s: bad PT_LOAD paddr 0x%x filesz 0x%x memsz 0x%x", path,
                         p.paddr(), p.filesz(), p.memsz()));
             }
-            if (arch == Architecture.X86_64 && Long.compareUnsigned(p.vaddr(), X86_KERNEL_MAP) >= 0
-                    && p.vaddr() != p.paddr()) {
-                textVirtual = p.vaddr();
-                textPhysical = p.paddr();
-                textSize = p.memsz();
-                continue;
-            }
             boolean saved = p.offset() != -1 && p.filesz() > 0;
             if (saved && (p.offset() < 0 || p.offset() + p.filesz() > fileSize)) {
                 throw new FormatException(String.format("%s: PT_LOAD paddr 0x%x needs file bytes [%d, %d) but the "
                         + "file has %d: truncated?", path, p.paddr(), p.offset(), p.offset() + p.filesz(), fileSize));
             }
-            if (saved) {
-                memory.append(p.paddr(), p.filesz(), file, p.offset());
-            }
-            ram.add(new MemoryRange(p.paddr(), p.memsz()));
-            if (p.vaddr() != p.paddr() && p.vaddr() != 0) {
+            if (arch == Architecture.X86_64 && isKernelImage(p.vaddr()) && p.vaddr() != p.paddr()) {
+                textLoads.add(p);
+            } else if (p.vaddr() != p.paddr() && p.vaddr() != 0) {
                 // A RAM PT_LOAD of the kernel's elfcorehdr: p_vaddr is the linear map's address of p_paddr.
                 linearOffsets.add(p.vaddr() - p.paddr());
+            }
+            loads.add(p);
+        }
+        if (textLoads.size() == 1) {
+            // The kernel's elfcorehdr: one text segment, a second view of RAM that other PT_LOADs hold.
+            Elf64Phdr t = textLoads.get(0);
+            textVirtual = t.vaddr();
+            textPhysical = t.paddr();
+            textSize = t.memsz();
+            loads.remove(t);
+        }
+        // By physical address. A dump with virtual PT_LOADs (QEMU's paging dump) has one per mapping, so
+        // the same physical page can be in several; they must then point to the same file bytes.
+        loads.sort(Comparator.comparingLong(Elf64Phdr::paddr));
+        long coveredEnd = -1;
+        long coveredDelta = 0;
+        for (Elf64Phdr p : loads) {
+            ram.add(new MemoryRange(p.paddr(), p.memsz()));
+            if (p.offset() == -1 || p.filesz() <= 0) {
+                continue;
+            }
+            long from = p.paddr();
+            long to = p.paddr() + p.filesz();
+            if (from < coveredEnd) {
+                if (p.offset() - p.paddr() != coveredDelta) {
+                    throw new FormatException(String.format("%s: PT_LOADs give physical 0x%x two different file "
+                            + "offsets (0x%x and 0x%x)", path, from, from + coveredDelta, p.offset()));
+                }
+                from = coveredEnd;
+            }
+            if (to > from) {
+                memory.append(from, to - from, file, p.offset() + (from - p.paddr()));
+                coveredEnd = to;
+                coveredDelta = p.offset() - p.paddr();
             }
         }
         if (ram.isEmpty()) {
@@ -170,6 +198,12 @@ public final class ElfCoreReader {
                 : modified(path);
         return new CrashedSystem(arch, ram, mem, cpus, kernel, crashTime,
                 String.format("ELF core %s (%s, %d PT_LOADs, %d CPUs)", path, arch.linuxName(), ram.size(), cpus.size()));
+    }
+
+    /** Whether {@code vaddr} is in x86_64's kernel image mapping: [__START_KERNEL_map, + KERNEL_IMAGE_SIZE). */
+    static boolean isKernelImage(long vaddr) {
+        return Long.compareUnsigned(vaddr, X86_KERNEL_MAP) >= 0
+                && Long.compareUnsigned(vaddr, X86_KERNEL_MAP + X86PageTables.KERNEL_IMAGE_MAX) < 0;
     }
 
     /**

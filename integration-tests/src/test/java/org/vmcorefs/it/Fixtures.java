@@ -24,6 +24,8 @@ final class Fixtures {
     static final String KDUMP_VMCORE = "kdump-vmcore.elf";
     /** QEMU dump-guest-memory of the panicked guest (physical PT_LOADs, QEMU notes, VMCOREINFO). */
     static final String QEMU_ELF = "guest.elf";
+    /** The same guest dumped with paging: one PT_LOAD per virtual mapping (tens of thousands, PN_XNUM). */
+    static final String QEMU_PAGING_ELF = "guest-paging.elf";
     private static final Pattern SLEEP_PID = Pattern.compile(MARKER + " sleep_pid=(\\d+)");
     private static final long MAKE_TIMEOUT_SECONDS = 3600;
     private static boolean made;

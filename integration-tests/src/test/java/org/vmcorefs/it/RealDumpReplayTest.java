@@ -173,7 +173,7 @@ class RealDumpReplayTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {Fixtures.KDUMP_VMCORE, Fixtures.QEMU_ELF})
+    @ValueSource(strings = {Fixtures.KDUMP_VMCORE, Fixtures.QEMU_ELF, Fixtures.QEMU_PAGING_ELF})
     void drgnFindsTheReleaseAndTheSleepingTask(String name) throws Exception {
         assumeTool("drgn");
         int pid = Fixtures.sleepPid(name);
@@ -202,7 +202,7 @@ class RealDumpReplayTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {Fixtures.KDUMP_VMCORE, Fixtures.QEMU_ELF})
+    @ValueSource(strings = {Fixtures.KDUMP_VMCORE, Fixtures.QEMU_ELF, Fixtures.QEMU_PAGING_ELF})
     void vmcoreDmesgFindsTheMarker(String name) throws Exception {
         assumeTool("vmcore-dmesg");
         String out = Exec.run(60, "vmcore-dmesg", vmcore(name)).ok().stdout();

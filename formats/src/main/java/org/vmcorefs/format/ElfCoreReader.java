@@ -218,13 +218,13 @@ public final class ElfCoreReader {
         long physBase;
         if (textSize != 0) {
             physBase = textPhysical - (textVirtual - X86_KERNEL_MAP);
-        } else if (info.containsKey("NUMBER(phys_base)")) {
+        } else if (info.getOrDefault("NUMBER(phys_base)", "").trim().matches("-?[0-9]+")) {
             physBase = Long.parseLong(info.get("NUMBER(phys_base)").trim());
             textVirtual = info.containsKey("SYMBOL(_stext)") ? hex(info.get("SYMBOL(_stext)"), 0)
                     : Architecture.X86_64.kernelTextBase() + hex(info.get("KERNELOFFSET"), 0);
             textPhysical = textVirtual - X86_KERNEL_MAP + physBase;
         } else {
-            LOG.info("{}: no kernel text segment and no NUMBER(phys_base): kernel mappings unknown", path);
+            LOG.info("{}: no kernel text segment and no usable NUMBER(phys_base): kernel mappings unknown", path);
             return new long[] {textVirtual, textPhysical, textSize, directMap};
         }
         long pgdVirtual = hex(info.get("SYMBOL(swapper_pg_dir)"), 0);

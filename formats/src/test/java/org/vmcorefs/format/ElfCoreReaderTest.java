@@ -230,4 +230,13 @@ class ElfCoreReaderTest {
         FormatException e = assertThrows(FormatException.class, () -> read(p));
         assertTrue(e.getMessage().contains("two different file offsets"), e.getMessage());
     }
+
+    @Test
+    void aGarbledPhysBaseLeavesTheKernelMappingsUnknown() throws Exception {
+        Path p = core(List.of(vmcoreinfo("OSRELEASE=x\nNUMBER(phys_base)=zz\nSYMBOL(_stext)=ffffffff81000000\n")),
+                List.of(new Load(0, 0, MEMORY)), memory(kaslrPageTables()));
+        KernelInfo k = read(p).kernel();
+        assertEquals(0, k.textSize());
+        assertEquals(0, k.directMapBase());
+    }
 }

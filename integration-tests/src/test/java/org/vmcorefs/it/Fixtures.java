@@ -71,6 +71,8 @@ final class Fixtures {
 
     /** The pid of the guest's {@code sleep 12345}, as the guest wrote it beside the marker. */
     static int sleepPid(String dump) throws IOException {
+        dump(dump);
+        assumeTrue(Files.isReadable(consoleLog(dump)), "console log " + consoleLog(dump) + " is missing");
         String log = Files.readString(consoleLog(dump), StandardCharsets.ISO_8859_1);
         Matcher m = SLEEP_PID.matcher(log);
         assumeTrue(m.find(), "no '" + MARKER + " sleep_pid=N' line in " + consoleLog(dump));

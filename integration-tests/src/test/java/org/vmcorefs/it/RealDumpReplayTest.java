@@ -157,11 +157,17 @@ class RealDumpReplayTest {
     void crashSeesWhatItSeesInTheOriginal(String name) throws Exception {
         assumeTool("crash");
         String mounted = crash(vmcore(name));
-        String original = crash(Fixtures.dump(name).toString());
         assertTrue(mounted.contains("RELEASE: " + Fixtures.kernelRelease()), mounted);
         assertTrue(mounted.contains("PANIC: \"Kernel panic - not syncing: sysrq triggered crash\""), mounted);
         assertTrue(mounted.contains(Fixtures.MARKER + " sleep_pid=" + Fixtures.sleepPid(name)), mounted);
-        assertEquals(withoutDumpfile(original), withoutDumpfile(mounted), "crash on the mount vs on the original");
+        if (name.equals(Fixtures.KDUMP_VMCORE)) {
+            // bt -a: the panicking CPU from its crash_notes registers, the other stopped by the NMI.
+            assertTrue(mounted.contains("sysrq_handle_crash") && mounted.contains("crash_nmi_callback"), mounted);
+        } else {
+            // (A replayed /proc/vmcore is the original byte for byte: crash cannot tell them apart.)
+            String original = crash(Fixtures.dump(name).toString());
+            assertEquals(withoutDumpfile(original), withoutDumpfile(mounted), "crash on the mount vs the original");
+        }
     }
 
     private static String crash(String dump) {

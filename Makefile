@@ -29,9 +29,7 @@ stop:
 	@if grep -q " $(MNT) fuse" /proc/self/mounts; then bin/vmcorefs unmount $(MNT); fi
 
 # Unit tests, then real mounts checked with real clients (integration-tests).
-# Without VMCOREFS_FIXTURES, real dumps are made first if the cache has none (see fixtures).
 test: deps
-	@[ -n "$$VMCOREFS_FIXTURES" ] || ./scripts/make-fixtures.sh --if-missing || echo "make: no real dumps: the replay tests will be skipped"
 	$(MVN) verify
 
 unit: deps
@@ -45,3 +43,11 @@ clean:
 .PHONY: fixtures
 fixtures:
 	./scripts/make-fixtures.sh
+
+# make test first makes them if VMCOREFS_FIXTURES is unset and the cache has none; it goes on without
+# them if they cannot be made (the replay tests are then skipped, saying why).
+.PHONY: fixtures-if-missing
+test: fixtures-if-missing
+fixtures-if-missing:
+	@[ -n "$$VMCOREFS_FIXTURES" ] || ./scripts/make-fixtures.sh --if-missing \
+	  || echo "make: no real dumps: the replay tests will be skipped"

@@ -85,6 +85,10 @@ public final class MachineFactory {
             throw new FormatException(path + ": image is empty");
         }
         ByteBuffer head = ElfCoreReader.readAt(path, ch, 0, (int) Math.min(size, 16));
+        String foreign = ForeignDumps.describe(head);
+        if (foreign != null) {
+            throw new FormatException(path + " is " + foreign);
+        }
         if (ElfCoreReader.isElf(head)) {
             CrashedSystem s = ElfCoreReader.read(path, ch);
             LOG.info("replaying {}", s.origin());
@@ -92,10 +96,6 @@ public final class MachineFactory {
                 s = new CrashedSystem(s.architecture(), s.ram(), s.memory(), s.cpus(), s.kernel(), crashTime, s.origin());
             }
             return s.cpus().isEmpty() ? withSyntheticCpus(s, spec) : s;
-        }
-        String foreign = ForeignDumps.describe(head);
-        if (foreign != null) {
-            throw new FormatException(path + " is " + foreign);
         }
         LOG.info("replaying raw memory image {} ({} bytes)", path, size);
         CrashedSystem s = synthetic(arch, spec.withImage(null), new SyntheticMemory(spec.seed(), 1.0), crashTime);

@@ -23,7 +23,7 @@ import org.vmcorefs.machine.KernelInfo;
 import org.vmcorefs.machine.MemoryRange;
 
 /** ElfCoreReader on small cores shaped like the kernel's /proc/vmcore and QEMU's dumps, with and without paging. */
-class ElfCoreReaderTest {
+class ElfCoreMappingsTest {
     private static final Architecture X86 = Architecture.X86_64;
     private static final int MEMORY = 8 << 20;
     private static final long LINEAR = 0xffff8c3280000000L;

@@ -149,8 +149,8 @@ public final class ElfCoreReader {
             long to = p.paddr() + p.filesz();
             if (from < coveredEnd) {
                 if (p.offset() - p.paddr() != coveredDelta) {
-                    throw new FormatException(String.format("%s: PT_LOADs give physical 0x%x two different file "
-                            + "offsets (0x%x and 0x%x)", path, from, from + coveredDelta, p.offset()));
+                    throw new FormatException(String.format("%s: overlapping PT_LOADs give physical 0x%x two "
+                            + "different file offsets (0x%x and 0x%x)", path, from, from + coveredDelta, p.offset()));
                 }
                 from = coveredEnd;
             }

@@ -4,7 +4,8 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Dump formats recognized by their signature but not replayed: without this check they would pass for a
+ * Dump formats recognized by their signature but not replayed (kdump-compressed dumps are, by
+ * {@link KdumpCompressedReader}): without this check they would pass for a
  * raw memory image (every file does) and be served as garbage memory.
  */
 final class ForeignDumps {
@@ -16,17 +17,12 @@ final class ForeignDumps {
         byte[] b = new byte[Math.min(16, head.remaining())];
         head.duplicate().get(b);
         String start = new String(b, StandardCharsets.ISO_8859_1);
-        if (start.startsWith("KDUMP   ")) {
-            return "a kdump-compressed dump (makedumpfile -c/-l/-p, QEMU dump-guest-memory -z/-l/-s), which "
-                    + "vmcorefs cannot replay yet: replay the ELF it was made from (/proc/vmcore, or "
-                    + "dump-guest-memory without compression)";
-        }
         if (start.startsWith("DISKDUMP")) {
             return "a diskdump, which vmcorefs cannot replay";
         }
         if (start.startsWith("makedumpfile\0")) {
-            return "a flattened makedumpfile stream (makedumpfile -F): reassemble it with makedumpfile -R; the "
-                    + "result is a kdump-compressed dump, which vmcorefs cannot replay yet";
+            return "a flattened makedumpfile stream (makedumpfile -F, QEMU's kdump output to a pipe): reassemble "
+                    + "it with makedumpfile -R, then replay the result";
         }
         return null;
     }

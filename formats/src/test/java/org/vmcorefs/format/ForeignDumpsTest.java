@@ -13,14 +13,14 @@ class ForeignDumpsTest {
     }
 
     @Test
-    void recognizesCompressedAndFlattenedDumps() {
-        assertTrue(ForeignDumps.describe(head("KDUMP   \u0006\0\0\0\0\0\0\0")).contains("kdump-compressed"));
+    void recognizesDiskdumpsAndFlattenedDumps() {
         assertTrue(ForeignDumps.describe(head("DISKDUMP\0\0\0\0\0\0\0\0")).contains("diskdump"));
         assertTrue(ForeignDumps.describe(head("makedumpfile\0\0\0\0")).contains("makedumpfile -R"));
     }
 
     @Test
     void anythingElseIsLeftToTheRawImage() {
+        assertNull(ForeignDumps.describe(head("KDUMP   \u0006\0\0\0\0\0\0\0")), "replayed, not refused");
         assertNull(ForeignDumps.describe(head("KDUMP")));
         assertNull(ForeignDumps.describe(head("makedumpfileX\0\0\0")));
         assertNull(ForeignDumps.describe(ByteBuffer.allocate(16)));

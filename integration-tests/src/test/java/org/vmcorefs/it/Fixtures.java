@@ -26,6 +26,8 @@ final class Fixtures {
     static final String QEMU_ELF = "guest.elf";
     /** The same guest dumped with paging: one PT_LOAD per virtual mapping (tens of thousands, PN_XNUM). */
     static final String QEMU_PAGING_ELF = "guest-paging.elf";
+    /** The same guest dumped kdump-compressed by QEMU (zlib, zero pages left out). */
+    static final String QEMU_KDUMP = "guest.kdump";
     private static final Pattern SLEEP_PID = Pattern.compile(MARKER + " sleep_pid=(\\d+)");
     private static final long MAKE_TIMEOUT_SECONDS = 3600;
     private static boolean made;

@@ -57,3 +57,17 @@ fuzz: deps
 
 clean:
 	$(MVN) clean
+
+# Real crash dumps of a Debian kernel crashed under QEMU, for the replay tests, in
+# ${VMCOREFS_FIXTURES:-/var/cache/vmcore-fixtures} (needs root and ../shared/tools; takes minutes).
+.PHONY: fixtures
+fixtures:
+	./scripts/make-fixtures.sh
+
+# make test first makes them if VMCOREFS_FIXTURES is unset and the cache has none; it goes on without
+# them if they cannot be made (the replay tests are then skipped, saying why).
+.PHONY: fixtures-if-missing
+test: fixtures-if-missing
+fixtures-if-missing:
+	@[ -n "$$VMCOREFS_FIXTURES" ] || ./scripts/make-fixtures.sh --if-missing \
+	  || echo "make: no real dumps: the replay tests will be skipped"

@@ -17,7 +17,7 @@ public final class CoreNotes {
     public static List<ElfNote> of(Machine machine) {
         List<ElfNote> notes = new ArrayList<>();
         for (CpuState cpu : machine.cpus()) {
-            notes.add(new ElfNote(ElfNote.CORE, ElfNote.NT_PRSTATUS, ElfPrstatus.of(cpu, cpu.index() + 1)));
+            notes.add(new ElfNote(ElfNote.CORE, ElfNote.NT_PRSTATUS, ElfPrstatus.of(cpu, cpu.pid())));
         }
         notes.add(vmcoreinfo(machine));
         return notes;

@@ -9,8 +9,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.vmcorefs.machine.Architecture;
 import org.vmcorefs.machine.CpuState;
 import org.vmcorefs.machine.CrashedSystem;
@@ -30,6 +35,7 @@ import org.vmcorefs.machine.PhysicalMemory;
 public final class ElfCoreReader {
     /** Where x86_64 kernel text mappings start: __START_KERNEL_map. */
     static final long X86_KERNEL_MAP = 0xffffffff80000000L;
+    private static final Logger LOG = LoggerFactory.getLogger(ElfCoreReader.class);
     private static final long MAX_NOTES = 64L << 20;
 
     private ElfCoreReader() {
@@ -106,6 +112,9 @@ public final class ElfCoreReader {
         long textVirtual = 0;
         long textPhysical = 0;
         long textSize = 0;
+        Set<Long> linearOffsets = new HashSet<>();
+        List<Elf64Phdr> loads = new ArrayList<>();
+        List<Elf64Phdr> textLoads = new ArrayList<>();
         for (Elf64Phdr p : h.phdrs()) {
             if (p.type() != Elf64Phdr.PT_LOAD || p.memsz() == 0) {
                 continue;
@@ -114,22 +123,51 @@ public final class ElfCoreReader {
                 throw new FormatException(String.format("%s: bad PT_LOAD paddr 0x%x filesz 0x%x memsz 0x%x", path,
                         p.paddr(), p.filesz(), p.memsz()));
             }
-            if (arch == Architecture.X86_64 && Long.compareUnsigned(p.vaddr(), X86_KERNEL_MAP) >= 0
-                    && p.vaddr() != p.paddr()) {
-                textVirtual = p.vaddr();
-                textPhysical = p.paddr();
-                textSize = p.memsz();
-                continue;
-            }
             boolean saved = p.offset() != -1 && p.filesz() > 0;
             if (saved && (p.offset() < 0 || p.filesz() > fileSize - p.offset())) {
                 throw new FormatException(String.format("%s: PT_LOAD paddr 0x%x needs file bytes [%d, %d) but the "
                         + "file has %d: truncated?", path, p.paddr(), p.offset(), p.offset() + p.filesz(), fileSize));
             }
-            if (saved) {
-                memory.append(p.paddr(), p.filesz(), file, p.offset());
+            if (arch == Architecture.X86_64 && isKernelImage(p.vaddr()) && p.vaddr() != p.paddr()) {
+                textLoads.add(p);
+            } else if (p.vaddr() != p.paddr() && p.vaddr() != 0) {
+                // A RAM PT_LOAD of the kernel's elfcorehdr: p_vaddr is the linear map's address of p_paddr.
+                linearOffsets.add(p.vaddr() - p.paddr());
             }
+            loads.add(p);
+        }
+        if (textLoads.size() == 1) {
+            // The kernel's elfcorehdr: one text segment, a second view of RAM that other PT_LOADs hold.
+            Elf64Phdr t = textLoads.get(0);
+            textVirtual = t.vaddr();
+            textPhysical = t.paddr();
+            textSize = t.memsz();
+            loads.remove(t);
+        }
+        // By physical address. A dump with virtual PT_LOADs (QEMU's paging dump) has one per mapping, so
+        // the same physical page can be in several; they must then point to the same file bytes.
+        loads.sort(Comparator.comparingLong(Elf64Phdr::paddr));
+        long coveredEnd = -1;
+        long coveredDelta = 0;
+        for (Elf64Phdr p : loads) {
             ram.add(new MemoryRange(p.paddr(), p.memsz()));
+            if (p.offset() == -1 || p.filesz() <= 0) {
+                continue;
+            }
+            long from = p.paddr();
+            long to = p.paddr() + p.filesz();
+            if (from < coveredEnd) {
+                if (p.offset() - p.paddr() != coveredDelta) {
+                    throw new FormatException(String.format("%s: overlapping PT_LOADs give physical 0x%x two "
+                            + "different file offsets (0x%x and 0x%x)", path, from, from + coveredDelta, p.offset()));
+                }
+                from = coveredEnd;
+            }
+            if (to > from) {
+                memory.append(from, to - from, file, p.offset() + (from - p.paddr()));
+                coveredEnd = to;
+                coveredDelta = p.offset() - p.paddr();
+            }
         }
         if (ram.isEmpty()) {
             throw new FormatException(path + ": no PT_LOAD segments: no memory to serve");
@@ -148,23 +186,87 @@ public final class ElfCoreReader {
             if (n.name().equals(ElfNote.VMCOREINFO)) {
                 vmcoreinfo = new String(n.desc(), StandardCharsets.US_ASCII).replace("\0", "");
             } else if (n.name().equals(ElfNote.CORE) && n.type() == ElfNote.NT_PRSTATUS) {
-                cpus.add(new CpuState(arch, cpus.size(), ElfPrstatus.registers(n.desc(), arch, blank), new byte[0]));
+                cpus.add(new CpuState(arch, cpus.size(), ElfPrstatus.registers(n.desc(), arch, blank), new byte[0],
+                        ElfPrstatus.pid(n.desc(), arch)));
             }
         }
         Map<String, String> info = Vmcoreinfo.parse(vmcoreinfo);
         long kaslr = hex(info.get("KERNELOFFSET"), 0);
-        if (arch == Architecture.X86_64 && textSize == 0 && info.containsKey("NUMBER(phys_base)")) {
-            textVirtual = arch.kernelTextBase() + kaslr;
-            textPhysical = textVirtual - X86_KERNEL_MAP + Long.parseLong(info.get("NUMBER(phys_base)").trim());
-            textSize = defaultTextSize(ram, textPhysical);
+        long directMap = linearOffsets.size() == 1 ? linearOffsets.iterator().next() : 0;
+        if (arch == Architecture.X86_64 && (textSize == 0 || directMap == 0)) {
+            long[] derived = deriveX86Mappings(path, info, mem, ram, textVirtual, textPhysical, textSize, directMap);
+            textVirtual = derived[0];
+            textPhysical = derived[1];
+            textSize = derived[2];
+            directMap = derived[3];
         }
         KernelInfo kernel = new KernelInfo(info.getOrDefault("OSRELEASE", "unknown"), textVirtual, textPhysical,
-                textSize, kaslr, vmcoreinfo);
+                textSize, kaslr, vmcoreinfo, directMap);
         Instant crashTime = info.containsKey("CRASHTIME")
                 ? Instant.ofEpochSecond(Long.parseLong(info.get("CRASHTIME").trim()))
                 : modified(path);
         return new CrashedSystem(arch, ram, mem, cpus, kernel, crashTime,
                 String.format("ELF core %s (%s, %d PT_LOADs, %d CPUs)", path, arch.linuxName(), ram.size(), cpus.size()));
+    }
+
+    /** Whether {@code vaddr} is in x86_64's kernel image mapping: [__START_KERNEL_map, + KERNEL_IMAGE_SIZE). */
+    static boolean isKernelImage(long vaddr) {
+        return Long.compareUnsigned(vaddr, X86_KERNEL_MAP) >= 0
+                && Long.compareUnsigned(vaddr, X86_KERNEL_MAP + X86PageTables.KERNEL_IMAGE_MAX) < 0;
+    }
+
+    /**
+     * What an x86_64 dump without virtual addresses (QEMU's dump-guest-memory) leaves out, as the kernel's
+     * elfcorehdr would have it: the kernel text segment ({@code _text} from SYMBOL(_stext), else
+     * KERNELOFFSET; its physical address from NUMBER(phys_base); its size from the kernel's own page tables)
+     * and the linear map's base, which KASLR randomizes, found by walking swapper_pg_dir. Returns {text
+     * virtual, text physical, text size, linear map base}; what cannot be derived stays as given (0).
+     */
+    static long[] deriveX86Mappings(Path path, Map<String, String> info, PhysicalMemory mem, List<MemoryRange> ram,
+            long textVirtual, long textPhysical, long textSize, long directMap) {
+        long physBase;
+        if (textSize != 0) {
+            physBase = textPhysical - (textVirtual - X86_KERNEL_MAP);
+        } else if (info.getOrDefault("NUMBER(phys_base)", "").trim().matches("-?[0-9]+")) {
+            physBase = Long.parseLong(info.get("NUMBER(phys_base)").trim());
+            textVirtual = info.containsKey("SYMBOL(_stext)") ? hex(info.get("SYMBOL(_stext)"), 0)
+                    : Architecture.X86_64.kernelTextBase() + hex(info.get("KERNELOFFSET"), 0);
+            textPhysical = textVirtual - X86_KERNEL_MAP + physBase;
+        } else {
+            LOG.info("{}: no kernel text segment and no usable NUMBER(phys_base): kernel mappings unknown", path);
+            return new long[] {textVirtual, textPhysical, textSize, directMap};
+        }
+        long pgdVirtual = hex(info.get("SYMBOL(swapper_pg_dir)"), 0);
+        X86PageTables tables = null;
+        if (pgdVirtual != 0 && !"1".equals(info.getOrDefault("NUMBER(pgtable_l5_enabled)", "0").trim())) {
+            tables = new X86PageTables(mem, pgdVirtual - X86_KERNEL_MAP + physBase);
+        }
+        try {
+            if (textSize == 0) {
+                textSize = tables == null ? 0 : tables.kernelImageSize(textVirtual, textPhysical);
+                if (textSize == 0) {
+                    textSize = defaultTextSize(ram, textPhysical);
+                    LOG.info("{}: kernel text at 0x{} not found in the page tables: assuming 0x{} bytes", path,
+                            Long.toHexString(textVirtual), Long.toHexString(textSize));
+                } else {
+                    LOG.info("{}: kernel text 0x{} -> 0x{}, 0x{} bytes mapped", path, Long.toHexString(textVirtual),
+                            Long.toHexString(textPhysical), Long.toHexString(textSize));
+                }
+            }
+            if (directMap == 0 && tables != null) {
+                long probe = ram.stream().filter(r -> r.size() >= 4096).mapToLong(MemoryRange::start).findFirst()
+                        .orElse(0);
+                directMap = tables.linearMapBase(textPhysical > probe ? textPhysical : probe).orElse(0);
+                LOG.info("{}: linear map base {}", path, directMap == 0 ? "not found in the page tables, default"
+                        : "0x" + Long.toHexString(directMap) + " from the page tables");
+            }
+        } catch (DumpException e) {
+            LOG.info("{}: cannot walk the kernel's page tables: {}", path, e.getMessage());
+            if (textSize == 0) {
+                textSize = defaultTextSize(ram, textPhysical);
+            }
+        }
+        return new long[] {textVirtual, textPhysical, textSize, directMap};
     }
 
     /** The kernel image size to assume when a dump does not say: 64 MiB, clipped to the RAM holding it. */

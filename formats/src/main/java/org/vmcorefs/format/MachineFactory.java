@@ -104,6 +104,18 @@ public final class MachineFactory {
             throw new FormatException(path + ": image is empty");
         }
         ByteBuffer head = ElfCoreReader.readAt(path, ch, 0, (int) Math.min(size, 16));
+        if (KdumpCompressedReader.isKdumpCompressed(head)) {
+            CrashedSystem s = KdumpCompressedReader.read(path, ch);
+            LOG.info("replaying {}", s.origin());
+            if (spec.crashTime() != null) {
+                s = new CrashedSystem(s.architecture(), s.ram(), s.memory(), s.cpus(), s.kernel(), crashTime, s.origin());
+            }
+            return s.cpus().isEmpty() ? withSyntheticCpus(s, spec) : s;
+        }
+        String foreign = ForeignDumps.describe(head);
+        if (foreign != null) {
+            throw new FormatException(path + " is " + foreign);
+        }
         if (ElfCoreReader.isElf(head)) {
             CrashedSystem s = ElfCoreReader.read(path, ch);
             s = S390DumpReader.withNoteCpus(s, path, ch);

@@ -29,8 +29,9 @@ public final class VmcoreView {
             loads.add(new Load(machine.kernel().textVirtual(), machine.kernel().textPhysical(),
                     machine.kernel().textSize()));
         }
+        long directMap = machine.kernel().directMapBase(arch);
         for (MemoryRange r : machine.dumpRanges()) {
-            loads.add(new Load(arch.directMapBase() + r.start(), r.start(), r.size()));
+            loads.add(new Load(directMap + r.start(), r.start(), r.size()));
         }
         return loads;
     }

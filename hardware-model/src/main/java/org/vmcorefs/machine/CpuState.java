@@ -4,15 +4,23 @@ import java.util.Arrays;
 
 /**
  * One CPU's saved state at the crash: its registers in {@link Architecture#registerNames()} order, and for
- * s390x with the vector facility the 32 vector registers (16 bytes each, big-endian).
+ * s390x with the vector facility the 32 vector registers (16 bytes each, big-endian), and the pid its
+ * NT_PRSTATUS names (the kernel saves the pid of the task that was running; QEMU writes cpu + 1).
  */
 public final class CpuState {
     private final Architecture architecture;
     private final int index;
     private final long[] registers;
     private final byte[] vectorRegisters;
+    private final int pid;
 
+    /** A CPU whose NT_PRSTATUS names pid {@code index + 1}, as QEMU's dumps do. */
     public CpuState(Architecture architecture, int index, long[] registers, byte[] vectorRegisters) {
+        this(architecture, index, registers, vectorRegisters, index + 1);
+    }
+
+    /** @param pid pr_pid of the CPU's NT_PRSTATUS: the task running on it at the crash (0 for idle) */
+    public CpuState(Architecture architecture, int index, long[] registers, byte[] vectorRegisters, int pid) {
         if (registers.length != architecture.registerNames().size()) {
             throw new IllegalArgumentException(architecture + " needs " + architecture.registerNames().size()
                     + " registers, got " + registers.length);
@@ -24,6 +32,7 @@ public final class CpuState {
         this.index = index;
         this.registers = registers.clone();
         this.vectorRegisters = vectorRegisters.clone();
+        this.pid = pid;
     }
 
     public Architecture architecture() {
@@ -33,6 +42,11 @@ public final class CpuState {
     /** The CPU's number, from 0; the boot (crashing) CPU need not be 0. */
     public int index() {
         return index;
+    }
+
+    /** pr_pid of this CPU's NT_PRSTATUS. */
+    public int pid() {
+        return pid;
     }
 
     public long[] registers() {

@@ -108,7 +108,8 @@ final class MountCommand implements Callable<Integer> {
 
     @Option(names = "--image", paramLabel = "FILE",
             description = "Replay this dump instead of synthetic memory: an ELF core (QEMU dump-guest-memory, "
-                    + "virsh dump, a copy of /proc/vmcore) or a raw memory image (offset = physical address).")
+                    + "virsh dump, a copy of /proc/vmcore), a kdump-compressed dump (makedumpfile -c, zlib), an "
+                    + "s390 dump, or a raw memory image (offset = physical address).")
     Path image;
 
     @Option(names = "--kernel", paramLabel = "ELF",

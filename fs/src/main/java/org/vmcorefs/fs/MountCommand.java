@@ -173,6 +173,11 @@ final class MountCommand implements Callable<Integer> {
     @Option(names = "--debug-fuse", description = "Print libfuse's debug trace.")
     boolean debugFuse;
 
+    @Option(names = "--ready-file", paramLabel = "FILE", hidden = true,
+            description = "Written (atomically) with the mount's one-line summary once the files are visible: "
+                    + "how bin/vmcorefs, which starts the daemon itself, learns that the mount is up.")
+    Path readyFile;
+
     @Option(names = "--ready-timeout", paramLabel = "SECONDS", defaultValue = "30",
             description = "How long to wait for the mount to appear. Default: ${DEFAULT-VALUE}.")
     int readyTimeout;
@@ -375,6 +380,12 @@ final class MountCommand implements Callable<Integer> {
         LOG.info("mounted {} at {}: {}", machine.profile(), mp, machine.system().origin());
         System.out.println("vmcorefs: serving " + machine.profile() + " at " + mp);
         System.out.flush();
+        if (readyFile != null) {
+            Path tmp = readyFile.resolveSibling(readyFile.getFileName() + ".tmp");
+            Files.writeString(tmp, "vmcorefs: mounted " + machine.profile() + " at " + mp + " (pid "
+                    + ProcessHandle.current().pid() + ")\n");
+            Files.move(tmp, readyFile, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        }
         loop.join();
         LOG.info("unmounted {}", mp);
         return ExitCode.OK;

@@ -278,6 +278,7 @@ final class MountCommand implements Callable<Integer> {
         about.put("mountedAt", Instant.now().toString());
         about.put("directIo", !pageCache);
         tree.add(StatsFile.PATH, new StatsFile(machine, stats, about));
+        tree.add(ZeroRangesFile.PATH, ZeroRangesFile.of(tree));
         com.sun.security.auth.module.UnixSystem user = new com.sun.security.auth.module.UnixSystem();
         VmcoreFs fs = new VmcoreFs(tree, stats, user.getUid(), user.getGid(), !pageCache);
 

@@ -50,10 +50,36 @@ public final class LayeredMemory implements PhysicalMemory {
                 address += n;
                 i++;
             } else {
-                int next = i + 1;
+                // i is the extent before address, or (after a gap) the next one, which must not be skipped.
+                int next = i >= 0 && i < extents.length && extents[i].start > address ? i : i + 1;
                 long limit = next < extents.length ? extents[next].start : Long.MAX_VALUE;
                 int n = (int) Math.min(dst.remaining(), limit - address);
                 readPart(background, address, dst, n);
+                address += n;
+                i = next;
+            }
+        }
+    }
+
+    /** Asks each extent's source, and the background between extents, about its part of the range. */
+    @Override
+    public void knownZeros(long address, long length, ZeroSink sink) {
+        long end = address + length;
+        int i = indexAtOrBefore(address);
+        while (address < end) {
+            if (i >= 0 && i < extents.length && address >= extents[i].start && address < extents[i].end()) {
+                Extent e = extents[i];
+                long n = Math.min(end, e.end()) - address;
+                long shift = e.sourceAddress - e.start;
+                e.source.knownZeros(address + shift, n, (a, l) -> sink.zero(a - shift, l));
+                address += n;
+                i++;
+            } else {
+                // i is the extent before address, or (after a gap) the next one, which must not be skipped.
+                int next = i >= 0 && i < extents.length && extents[i].start > address ? i : i + 1;
+                long limit = next < extents.length ? extents[next].start : Long.MAX_VALUE;
+                long n = Math.min(end, limit) - address;
+                background.knownZeros(address, n, sink);
                 address += n;
                 i = next;
             }

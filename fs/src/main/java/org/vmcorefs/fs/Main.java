@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         description = {
             "Serves a crashed machine's dump interfaces (/proc/vmcore, /dev/oldmem, ...) as real files,",
             "from a simulated machine or a real dump replayed as one."},
-        subcommands = {MountCommand.class, UnmountCommand.class, StatsCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {MountCommand.class, UnmountCommand.class, StatsCommand.class, SaveCommand.class, CommandLine.HelpCommand.class},
         footerHeading = "%nExit codes:%n",
         footer = {
             "  0  success",

@@ -1,0 +1,639 @@
+package org.vmcorefs.fs.save;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongFunction;
+import jnr.constants.platform.Errno;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.vmcorefs.machine.MemoryRange;
+
+/**
+ * Copies a capture environment's dump to a file and gives memory back only once what it held is durably
+ * written: plan (or load the manifest of an interrupted save), copy segment by segment with checksums and
+ * an fsync each, release what the mechanism allows as soon as it is saved, verify, then release the rest.
+ */
+public final class Saver {
+    private static final Logger LOG = LoggerFactory.getLogger(Saver.class);
+    /** Reads are this large while they succeed; after a failure they drop to a page and grow back. */
+    static final int READ_SIZE = 1 << 20;
+    private static final Set<Integer> TRANSIENT = Set.of(Errno.EIO.intValue(), Errno.EAGAIN.intValue(),
+            Errno.EINTR.intValue(), Errno.EBUSY.intValue());
+
+    /** The output's format: the source ELF core as it is, or s390's standalone dump format. */
+    public enum Format { elf, s390 }
+
+    /**
+     * What to do.
+     *
+     * @param maxAttempts reads of one offset before a transient error counts as permanent
+     * @param retryDelayMillis the first retry's delay; it doubles per attempt, up to 2 s
+     * @param haltAfterSegments test hook: after this many segments, write part of the next and halt the JVM
+     *     as SIGKILL would (no cleanup); -1 for never
+     */
+    public record Options(Path root, Path outFile, Format format, boolean excludeZero, boolean resume,
+            boolean force, boolean verify, boolean release, long segmentSize, int maxAttempts,
+            long retryDelayMillis, int haltAfterSegments) {
+    }
+
+    /** What a save did, for the summary line. */
+    public record Result(Mechanism mechanism, long outputSize, long bytesCopied, long diskBytes, int segments,
+            int releases, long transientErrors, long nanos) {
+    }
+
+    private final Options opt;
+    private final PrintStream messages;
+    private final ProgressFactory progressFactory;
+    private Manifest manifest;
+    private Path manifestPath;
+    private long transientErrors;
+    private long bytesCopied;
+    private int releasesDone;
+
+    /** Makes the progress display once the total is known. */
+    @FunctionalInterface
+    public interface ProgressFactory {
+        Progress create(String task, long total, long done);
+    }
+
+    public Saver(Options options, PrintStream messages, ProgressFactory progress) {
+        this.opt = options;
+        this.messages = messages;
+        this.progressFactory = progress;
+    }
+
+    public Result run() throws SaveException {
+        long t0 = System.nanoTime();
+        Path root = opt.root();
+        Mechanism mechanism = Mechanism.detect(root);
+        if (opt.format() == Format.s390 && mechanism != Mechanism.S390_ZFCPDUMP) {
+            throw new SaveException(SaveException.NO_DUMP, "--format s390 needs an s390 zfcpdump environment ("
+                    + Mechanism.ZCORE + "/); " + root + " has " + mechanism.id());
+        }
+        Path sourcePath = root.resolve(opt.format() == Format.s390 ? Mechanism.ZCORE_MEM : Mechanism.VMCORE);
+        if (!Files.exists(sourcePath)) {
+            throw new SaveException(SaveException.NO_DUMP, sourcePath + " does not exist");
+        }
+        manifestPath = Manifest.pathFor(opt.outFile());
+        LOG.info("{} dump under {}; copying {}", mechanism.id(), root, sourcePath);
+        try (SourceFile src = open(sourcePath)) {
+            if (opt.resume()) {
+                resume(mechanism, src);
+            } else {
+                start(mechanism, src);
+            }
+            copyAll(src);
+        }
+        if (opt.verify()) {
+            verifyAll();
+        }
+        fireReleases(true);
+        long disk = diskUsage(opt.outFile());
+        return new Result(mechanism, manifest.outputSize, bytesCopied, disk, manifest.segments.size(), releasesDone,
+                transientErrors, System.nanoTime() - t0);
+    }
+
+    private static SourceFile open(Path p) throws SaveException {
+        try {
+            return SourceFile.open(p);
+        } catch (SourceFile.Failure e) {
+            throw new SaveException(SaveException.READ_FAILED, e.getMessage(), e);
+        }
+    }
+
+    // ---------------------------------------------------------------- planning
+
+    private DumpSource describe(SourceFile src) throws SaveException {
+        if (opt.format() == Format.s390) {
+            ByteBuffer h = ByteBuffer.allocateDirect(ZcoreMemHeader.READ_SIZE);
+            readRange(src, 0, h);
+            try {
+                return DumpSource.s390(ZcoreMemHeader.readFrom(h.flip()));
+            } catch (IllegalArgumentException e) {
+                throw new SaveException(SaveException.BAD_DUMP, src.path() + ": " + e.getMessage());
+            }
+        }
+        long size;
+        try {
+            size = Files.size(src.path());
+        } catch (IOException e) {
+            throw new SaveException(SaveException.READ_FAILED, "cannot stat " + src.path() + ": " + e.getMessage());
+        }
+        return DumpSource.elf(src, size);
+    }
+
+    private String fingerprint(SourceFile src, long length) throws SaveException {
+        MessageDigest md = sha256();
+        ByteBuffer b = ByteBuffer.allocateDirect(READ_SIZE);
+        for (long off = 0; off < length; ) {
+            b.clear().limit((int) Math.min(READ_SIZE, length - off));
+            readRange(src, off, b);
+            b.flip();
+            off += b.remaining();
+            md.update(b);
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    private void start(Mechanism mechanism, SourceFile src) throws SaveException {
+        if (!opt.force() && (Files.exists(opt.outFile()) || Files.exists(manifestPath))) {
+            throw new SaveException(SaveException.RESUME_REFUSED, opt.outFile() + " or its manifest exists: "
+                    + "--resume continues an interrupted save, --force starts over");
+        }
+        DumpSource ds = describe(src);
+        List<MemoryRange> zeros = opt.excludeZero() && opt.format() == Format.elf ? zeroRanges() : List.of();
+        List<Long> boundaries = new ArrayList<>();
+        List<Planner.ReleaseSpec> specs = new ArrayList<>();
+        ReleaseRegion region = null;
+        byte[] tail = null;
+        switch (mechanism) {
+            case S390_ZFCPDUMP -> {
+                long hsa = hsaSize();
+                if (hsa == 0) {
+                    throw new SaveException(SaveException.BAD_DUMP, "the HSA has been released already ("
+                            + Mechanism.ZCORE_HSA + " reads 0): the low memory of this dump is gone");
+                }
+                boundaries.add(hsa);
+                // zcore/mem fails as a whole once the HSA is gone: from it the HSA goes back only at the end.
+                specs.add(Planner.hsa(hsa, opt.format() == Format.elf));
+                if (opt.format() == Format.s390) {
+                    ByteBuffer h = ByteBuffer.allocateDirect(ZcoreMemHeader.READ_SIZE);
+                    readRange(src, 0, h);
+                    tail = ZcoreMemHeader.readFrom(h.flip()).endMarker(
+                            TimeUnit.MILLISECONDS.toMicros(System.currentTimeMillis()));
+                }
+            }
+            case PHYP -> {
+                region = releaseRegion();
+                for (MemoryRange r : List.of(region.reserved(), region.savedLowMemory())) {
+                    boundaries.add(r.start());
+                    boundaries.add(r.end());
+                }
+                boundaries.add(region.savedLowMemory().size());
+            }
+            case FADUMP -> specs.add(Planner.fadump());
+            case KDUMP -> {
+            }
+        }
+        List<Manifest.Segment> segments = Planner.segments(ds, zeros, opt.segmentSize(), boundaries);
+        if (region != null) {
+            specs.addAll(Planner.phyp(region, segments, ds));
+        }
+        if (!opt.release()) {
+            specs.clear();
+        }
+        manifest = Planner.plan(ds, segments, tail, specs);
+        manifest.mechanism = mechanism.id();
+        manifest.format = opt.format().name();
+        manifest.source = src.path().toString();
+        manifest.excludeZero = opt.excludeZero();
+        manifest.fingerprintLength = ds.headersEnd();
+        manifest.sourceFingerprint = fingerprint(src, ds.headersEnd());
+        long zeroBytes = manifest.segments.stream().filter(s -> s.kind == Manifest.Kind.zero).mapToLong(s -> s.length)
+                .sum();
+        messages.printf("vmcorefs save: %s, %s from %s in %d segments%s%s%n", mechanism.id(),
+                Sizes.human(manifest.outputSize), src.path(), manifest.segments.size(),
+                zeroBytes > 0 ? ", " + Sizes.human(zeroBytes) + " known zero (not read)" : "",
+                manifest.releases.isEmpty() ? "" : ", " + manifest.releases.size() + " releases");
+        try {
+            try (RandomAccessFile f = new RandomAccessFile(opt.outFile().toFile(), "rw")) {
+                f.setLength(0);
+                f.setLength(manifest.outputSize); // sparse until written
+                f.getFD().sync();
+            }
+            manifest.store(manifestPath);
+        } catch (IOException e) {
+            throw new SaveException(SaveException.WRITE_FAILED, "cannot create " + opt.outFile() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private List<MemoryRange> zeroRanges() throws SaveException {
+        Path file = opt.root().resolve(".vmcorefs/zero-ranges");
+        if (!Files.exists(file)) {
+            LOG.info("no {}: every byte is read", file);
+            return List.of();
+        }
+        List<MemoryRange> out = new ArrayList<>();
+        try {
+            for (String line : Files.readAllLines(file, StandardCharsets.US_ASCII)) {
+                String[] f = line.trim().split("\\s+");
+                if (f.length == 2) {
+                    out.add(new MemoryRange(Long.parseUnsignedLong(f[0], 16), Long.parseUnsignedLong(f[1], 16)));
+                }
+            }
+        } catch (IOException | IllegalArgumentException e) {
+            throw new SaveException(SaveException.READ_FAILED, file + ": " + e.getMessage(), e);
+        }
+        LOG.info("{} lists {} known-zero ranges", file, out.size());
+        return out;
+    }
+
+    private long hsaSize() throws SaveException {
+        Path p = opt.root().resolve(Mechanism.ZCORE_HSA);
+        try {
+            return parseHsa(Files.readString(p, StandardCharsets.US_ASCII));
+        } catch (IOException | IllegalArgumentException e) {
+            throw new SaveException(SaveException.BAD_DUMP, p + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** zcore/hsa reads the HSA's size in hex without 0x, then a newline ("0" once released). */
+    static long parseHsa(String text) {
+        String t = text.strip();
+        if (!t.matches("[0-9a-fA-F]+")) {
+            throw new IllegalArgumentException("expected the HSA size in hex, read '" + t + "'");
+        }
+        return Long.parseUnsignedLong(t, 16);
+    }
+
+    private ReleaseRegion releaseRegion() throws SaveException {
+        Path p = opt.root().resolve(Mechanism.RELEASE_REGION);
+        try {
+            return ReleaseRegion.parse(Files.readString(p, StandardCharsets.US_ASCII));
+        } catch (IOException | IllegalArgumentException e) {
+            throw new SaveException(SaveException.BAD_DUMP, p + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void resume(Mechanism mechanism, SourceFile src) throws SaveException {
+        try {
+            manifest = Manifest.load(manifestPath);
+        } catch (NoSuchFileException e) {
+            throw new SaveException(SaveException.RESUME_REFUSED, "nothing to resume: " + manifestPath + " is missing");
+        } catch (IOException e) {
+            throw new SaveException(SaveException.RESUME_REFUSED, manifestPath + " is unreadable: " + e.getMessage(), e);
+        }
+        List<String> differences = new ArrayList<>();
+        if (manifest.version != Manifest.VERSION) {
+            differences.add("manifest version " + manifest.version);
+        }
+        if (!mechanism.id().equals(manifest.mechanism)) {
+            differences.add("mechanism " + manifest.mechanism + " there, " + mechanism.id() + " here");
+        }
+        if (!opt.format().name().equals(manifest.format)) {
+            differences.add("format " + manifest.format + " there, " + opt.format() + " here");
+        }
+        if (opt.excludeZero() != manifest.excludeZero) {
+            differences.add("--exclude-zero " + (manifest.excludeZero ? "given" : "not given") + " there");
+        }
+        boolean pending = manifest.segments.stream().anyMatch(s -> s.state != Manifest.State.done);
+        if (pending) {
+            // The headers (and zcore/mem entirely) are unreadable once everything is released: check only if needed.
+            DumpSource ds = describe(src);
+            if (ds.size() != manifest.sourceSize) {
+                differences.add("source size " + manifest.sourceSize + " there, " + ds.size() + " here");
+            } else if (!fingerprint(src, manifest.fingerprintLength).equals(manifest.sourceFingerprint)) {
+                differences.add("the source's headers differ (another dump)");
+            }
+        }
+        try {
+            long size = Files.size(opt.outFile());
+            if (size != manifest.outputSize) {
+                differences.add(opt.outFile() + " is " + size + " bytes, not " + manifest.outputSize);
+            }
+        } catch (IOException e) {
+            differences.add(opt.outFile() + " is missing");
+        }
+        if (!differences.isEmpty()) {
+            throw new SaveException(SaveException.RESUME_REFUSED, "cannot resume " + opt.outFile() + ": "
+                    + String.join("; ", differences));
+        }
+        for (Manifest.Release r : manifest.releases) {
+            if (r.state == Manifest.State.started) {
+                messages.println("vmcorefs save: warning: release of " + r.what + " was under way when the save "
+                        + "stopped; not repeating it");
+                r.state = Manifest.State.done;
+            }
+        }
+        int checked = 0;
+        int recopy = 0;
+        try (SourceFile out = open(opt.outFile())) {
+            for (int i = 0; i < manifest.segments.size(); i++) {
+                Manifest.Segment s = manifest.segments.get(i);
+                if (s.state != Manifest.State.done) {
+                    continue;
+                }
+                checked++;
+                if (!segmentOnDiskMatches(out, s)) {
+                    if (releasedDependsOn(i)) {
+                        throw new SaveException(SaveException.VERIFY_FAILED, String.format("%s: segment %s does not "
+                                + "match its checksum, and the memory it held has been released: it cannot be "
+                                + "copied again", opt.outFile(), s));
+                    }
+                    messages.printf("vmcorefs save: segment %s on disk does not match its checksum; copying it again%n", s);
+                    s.state = Manifest.State.pending;
+                    recopy++;
+                }
+            }
+        }
+        store();
+        messages.printf("vmcorefs save: resuming %s: %d done segments verified%s, %s left%n", opt.outFile(), checked,
+                recopy > 0 ? " (" + recopy + " to copy again)" : "",
+                Sizes.human(manifest.outputSize - manifest.bytesDone()));
+    }
+
+    private boolean releasedDependsOn(int segment) {
+        return manifest.releases.stream().anyMatch(r -> r.state != Manifest.State.pending && r.dependsOn.contains(segment));
+    }
+
+    // ---------------------------------------------------------------- copying
+
+    private void copyAll(SourceFile src) throws SaveException {
+        fireReleases(false);
+        int doneThisRun = 0;
+        try (FileChannel out = FileChannel.open(opt.outFile(), StandardOpenOption.WRITE);
+                Progress progress = progressFactory.create("save " + opt.outFile().getFileName(), manifest.outputSize,
+                        manifest.bytesDone())) {
+            ByteBuffer buf = ByteBuffer.allocateDirect(READ_SIZE);
+            long done = manifest.bytesDone();
+            for (Manifest.Segment s : manifest.segments) {
+                if (s.state == Manifest.State.done) {
+                    continue;
+                }
+                boolean halt = opt.haltAfterSegments() >= 0 && doneThisRun == opt.haltAfterSegments();
+                final long base = done;
+                copySegment(src, out, buf, s, halt, n -> {
+                    progress.update(base + n);
+                    return null;
+                });
+                out.force(true);
+                s.state = Manifest.State.done;
+                done += s.length;
+                doneThisRun++;
+                progress.update(done);
+                store();
+                fireReleases(false);
+            }
+        } catch (IOException e) {
+            throw new SaveException(SaveException.WRITE_FAILED, "writing " + opt.outFile() + " failed: " + e.getMessage()
+                    + " (the manifest is kept: --resume continues)", e);
+        }
+    }
+
+    private void copySegment(SourceFile src, FileChannel out, ByteBuffer buf, Manifest.Segment s, boolean halt,
+            LongFunction<Void> progress) throws SaveException, IOException {
+        switch (s.kind) {
+            case zero -> {
+                // Known zero: a hole of the sparse output, nothing read or written.
+                s.zero = true;
+                return;
+            }
+            case generated -> {
+                byte[] data = HexFormat.of().parseHex(s.data);
+                writeFully(out, ByteBuffer.wrap(data), s.offset);
+                s.sha256 = HexFormat.of().formatHex(sha256().digest(data));
+                s.zero = false;
+                return;
+            }
+            case copy -> {
+            }
+        }
+        MessageDigest md = sha256();
+        boolean allZero = true;
+        for (long off = s.offset; off < s.end(); ) {
+            buf.clear().limit((int) Math.min(buf.capacity(), s.end() - off));
+            readRange(src, off, buf);
+            buf.flip();
+            md.update(buf.duplicate());
+            allZero &= write(out, buf, off);
+            off += buf.limit();
+            bytesCopied += buf.limit();
+            progress.apply(off - s.offset);
+            if (halt && off < s.end()) {
+                LOG.warn("test hook: halting in the middle of segment {}", s);
+                messages.println("vmcorefs save: test hook: halting after a part of segment " + s);
+                messages.flush();
+                Runtime.getRuntime().halt(137);
+            }
+        }
+        s.sha256 = HexFormat.of().formatHex(md.digest());
+        s.zero = allZero;
+    }
+
+    /** Writes buf at offset; with --exclude-zero, all-zero pages are skipped (holes). Returns whether all zero. */
+    private boolean write(FileChannel out, ByteBuffer buf, long offset) throws IOException {
+        if (!opt.excludeZero()) {
+            writeFully(out, buf.duplicate(), offset);
+            return isZero(buf, 0, buf.limit());
+        }
+        boolean allZero = true;
+        int page = 4096;
+        int runStart = -1;
+        for (int p = 0; p < buf.limit(); p += page) {
+            int end = Math.min(buf.limit(), p + page);
+            boolean zero = isZero(buf, p, end);
+            allZero &= zero;
+            if (!zero && runStart < 0) {
+                runStart = p;
+            } else if (zero && runStart >= 0) {
+                writeFully(out, buf.slice(runStart, p - runStart), offset + runStart);
+                runStart = -1;
+            }
+        }
+        if (runStart >= 0) {
+            writeFully(out, buf.slice(runStart, buf.limit() - runStart), offset + runStart);
+        }
+        return allZero;
+    }
+
+    private static boolean isZero(ByteBuffer b, int from, int to) {
+        int i = from;
+        for (; i + 8 <= to; i += 8) {
+            if (b.getLong(i) != 0) {
+                return false;
+            }
+        }
+        for (; i < to; i++) {
+            if (b.get(i) != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static void writeFully(FileChannel out, ByteBuffer b, long offset) throws IOException {
+        while (b.hasRemaining()) {
+            offset += out.write(b, offset);
+        }
+    }
+
+    /**
+     * Fills {@code dst} from the source at {@code offset}. A transient error (EIO from an SCLP or hypervisor
+     * request) is retried after a doubling delay, with page-sized reads so that one failing block does not
+     * sink a whole megabyte; the size grows back as reads succeed. A permanent errno, an early end of file,
+     * or more than maxAttempts failures in a row at one place stop the save.
+     */
+    void readRange(SourceFile src, long offset, ByteBuffer dst) throws SaveException {
+        int size = dst.remaining();
+        int attempts = 0;
+        while (dst.hasRemaining()) {
+            int limit = dst.limit();
+            dst.limit(dst.position() + Math.min(size, dst.remaining()));
+            int n;
+            try {
+                n = src.read(dst, offset);
+            } catch (SourceFile.Failure e) {
+                dst.limit(limit);
+                if (!TRANSIENT.contains(e.errno)) {
+                    throw permanent(e, "a permanent error");
+                }
+                attempts++;
+                transientErrors++;
+                if (attempts >= opt.maxAttempts()) {
+                    throw permanent(e, attempts + " failed attempts in a row");
+                }
+                long delay = Math.min(2000, opt.retryDelayMillis() << Math.min(20, attempts - 1));
+                LOG.info("{}; retry {} of {} in {} ms", e.getMessage(), attempts, opt.maxAttempts() - 1, delay);
+                size = 4096;
+                sleep(delay);
+                continue;
+            }
+            dst.limit(limit);
+            if (n == 0) {
+                throw new SaveException(SaveException.READ_FAILED, String.format("%s ends at offset %d (0x%x), "
+                        + "before the size its headers promise; the manifest is kept", src.path(), offset, offset));
+            }
+            offset += n;
+            attempts = 0;
+            size = Math.min(READ_SIZE, size * 2);
+        }
+    }
+
+    private SaveException permanent(SourceFile.Failure e, String why) {
+        return new SaveException(SaveException.READ_FAILED, e.getMessage() + ": " + why + "; nothing that was not "
+                + "saved has been released, and " + manifestPath + " lets --resume continue", e);
+    }
+
+    private static void sleep(long millis) throws SaveException {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SaveException(SaveException.READ_FAILED, "interrupted");
+        }
+    }
+
+    // ---------------------------------------------------------------- releasing
+
+    /** Releases every pending release whose segments are all durable; after-verify ones only when {@code end}. */
+    private void fireReleases(boolean end) throws SaveException {
+        for (Manifest.Release r : manifest.releases) {
+            if (r.state != Manifest.State.pending || (r.afterVerify && !end)) {
+                continue;
+            }
+            boolean ready = r.dependsOn.stream().allMatch(i -> manifest.segments.get(i).state == Manifest.State.done);
+            if (!ready) {
+                continue;
+            }
+            r.state = Manifest.State.started;
+            store();
+            Path file = opt.root().resolve(r.file);
+            try {
+                SourceFile.writeControl(file, r.text);
+            } catch (SourceFile.Failure e) {
+                throw new SaveException(SaveException.RELEASE_FAILED, "releasing " + r.what + " failed: "
+                        + e.getMessage() + "; what it held is saved, the memory stays reserved", e);
+            }
+            r.state = Manifest.State.done;
+            releasesDone++;
+            store();
+            LOG.info("released {} ({} <- '{}')", r.what, file, r.text.strip());
+            messages.println("vmcorefs save: released " + r.what);
+        }
+    }
+
+    // ---------------------------------------------------------------- verifying
+
+    private void verifyAll() throws SaveException {
+        List<Manifest.Segment> bad = new ArrayList<>();
+        try (SourceFile out = open(opt.outFile())) {
+            for (Manifest.Segment s : manifest.segments) {
+                if (!segmentOnDiskMatches(out, s)) {
+                    bad.add(s);
+                }
+            }
+        }
+        if (!bad.isEmpty()) {
+            throw new SaveException(SaveException.VERIFY_FAILED, opt.outFile() + ": " + bad.size()
+                    + " segment(s) do not match their checksums, first " + bad.get(0));
+        }
+        LOG.info("verified {} segments of {}", manifest.segments.size(), opt.outFile());
+    }
+
+    /** Whether the output's bytes of {@code s} are what was written: its SHA-256, or all zero for a zero segment. */
+    private boolean segmentOnDiskMatches(SourceFile out, Manifest.Segment s) throws SaveException {
+        ByteBuffer buf = ByteBuffer.allocateDirect(READ_SIZE);
+        try {
+            if (s.zero) {
+                // Only the data parts of a sparse file need reading; holes are zero.
+                for (long off = s.offset; off < s.end(); ) {
+                    long data = out.nextData(off);
+                    if (data < 0 || data >= s.end()) {
+                        return true;
+                    }
+                    long hole = Math.min(s.end(), out.nextHole(data, manifest.outputSize));
+                    for (long p = data; p < hole; ) {
+                        buf.clear().limit((int) Math.min(buf.capacity(), hole - p));
+                        out.readFully(buf, p);
+                        buf.flip();
+                        if (!isZero(buf, 0, buf.limit())) {
+                            return false;
+                        }
+                        p += buf.limit();
+                    }
+                    off = hole;
+                }
+                return true;
+            }
+            MessageDigest md = sha256();
+            for (long off = s.offset; off < s.end(); ) {
+                buf.clear().limit((int) Math.min(buf.capacity(), s.end() - off));
+                out.readFully(buf, off);
+                buf.flip();
+                off += buf.limit();
+                md.update(buf);
+            }
+            return HexFormat.of().formatHex(md.digest()).equals(s.sha256);
+        } catch (SourceFile.Failure e) {
+            throw new SaveException(SaveException.VERIFY_FAILED, "cannot read back " + opt.outFile() + ": " + e.getMessage(), e);
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private void store() throws SaveException {
+        try {
+            manifest.store(manifestPath);
+        } catch (IOException e) {
+            throw new SaveException(SaveException.WRITE_FAILED, "cannot write " + manifestPath + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JDK has no SHA-256", e);
+        }
+    }
+
+    /** Bytes the file takes on disk (st_blocks x 512), -1 if unknown. */
+    static long diskUsage(Path p) {
+        return SourceFile.diskUsage(p);
+    }
+}

@@ -65,6 +65,14 @@ public final class Saver {
     private long bytesCopied;
     private int releasesDone;
 
+    /** Writes a release's text to its control file; tests record the order through it. */
+    @FunctionalInterface
+    interface ControlWriter {
+        void write(Path file, String text) throws SourceFile.Failure;
+    }
+
+    private final ControlWriter control;
+
     /** Makes the progress display once the total is known. */
     @FunctionalInterface
     public interface ProgressFactory {
@@ -72,9 +80,14 @@ public final class Saver {
     }
 
     public Saver(Options options, PrintStream messages, ProgressFactory progress) {
+        this(options, messages, progress, SourceFile::writeControl);
+    }
+
+    Saver(Options options, PrintStream messages, ProgressFactory progress, ControlWriter control) {
         this.opt = options;
         this.messages = messages;
         this.progressFactory = progress;
+        this.control = control;
     }
 
     public Result run() throws SaveException {
@@ -544,8 +557,10 @@ public final class Saver {
             store();
             Path file = opt.root().resolve(r.file);
             try {
-                SourceFile.writeControl(file, r.text);
+                control.write(file, r.text);
             } catch (SourceFile.Failure e) {
+                r.state = Manifest.State.pending; // the kernel refused it: a resume tries again
+                store();
                 throw new SaveException(SaveException.RELEASE_FAILED, "releasing " + r.what + " failed: "
                         + e.getMessage() + "; what it held is saved, the memory stays reserved", e);
             }

@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
             "  vmcorefs mount --memory 1T --cpus 8 ./mnt     # a sparse 1 TiB machine, mounted as fast",
             "  vmcorefs mount --image guest.elf ./mnt        # replay a QEMU or /proc/vmcore dump",
             "  vmcorefs stats ./mnt",
+            "  vmcorefs save ./mnt /var/tmp/vmcore           # copy the dump away (see save --help)",
             "  vmcorefs unmount ./mnt"})
 public final class Main {
     private Main() {

@@ -38,6 +38,7 @@ import picocli.CommandLine.Parameters;
             "  MOUNTPOINT/proc/vmcore           the crashed kernel's memory as an ELF core (0400)",
             "  MOUNTPOINT/dev/oldmem            physical memory as it is now, offset = address (0400)",
             "  MOUNTPOINT/.vmcorefs/stats.json  what was served and fetched (0400)",
+            "  MOUNTPOINT/.vmcorefs/zero-ranges proc/vmcore's ranges known to be zero, for save --exclude-zero (0400)",
             ""},
         footer = {"", "Examples:",
             "  vmcorefs mount ./mnt",

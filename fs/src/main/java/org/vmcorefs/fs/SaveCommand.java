@@ -34,6 +34,7 @@ import picocli.CommandLine.Parameters;
         footerHeading = "%nExit codes:%n",
         footer = {
             "  0  saved (and verified, and released)",
+            "  1  an unexpected failure (the manifest is kept: --resume continues)",
             "  2  bad usage",
             " 10  no dump under ROOT (or not the files --format needs)",
             " 11  a read of the dump failed for good: nothing unsaved was released; --resume continues",

@@ -2,7 +2,7 @@
 MVN ?= mvn -B -q
 MNT ?= $(CURDIR)/mnt
 
-.PHONY: all build run stop test unit deps clean bench
+.PHONY: all build run stop test unit deps clean bench fuzz soak
 
 all: build
 
@@ -11,6 +11,7 @@ deps:
 
 build: deps
 	$(MVN) -DskipTests package
+	./scripts/train-cds.sh
 
 run: build
 	@mkdir -p $(MNT)
@@ -29,7 +30,7 @@ stop:
 	@if grep -q " $(MNT) fuse" /proc/self/mounts; then bin/vmcorefs unmount $(MNT); fi
 
 # Unit tests, then real mounts checked with real clients (integration-tests).
-test: deps
+test: build
 	$(MVN) verify
 
 unit: deps
@@ -38,6 +39,21 @@ unit: deps
 # Benchmarks: figures, not tests (nothing asserted). Prints a table and writes bench/results.md.
 bench: build
 	/usr/bin/python3 bench/bench.py
+
+# A longer soak of the concurrent-readers test: SOAK_SECONDS per profile; bounded, stops by itself.
+SOAK_SECONDS ?= 300
+soak: build
+	$(MVN) -pl integration-tests -am verify -Dtest=ConcurrentReadersTest -Dsurefire.failIfNoSpecifiedTests=false \
+	  -Dvmcorefs.soak.seconds=$(SOAK_SECONDS)
+
+# Fuzzing (Jazzer): each parser fuzzed for the time its @FuzzTest(maxDuration) gives (a minute or so);
+# a crash is saved under formats/src/test/resources/.../ParserFuzzTestInputs/ and so replayed by every
+# `make test` from then on.
+FUZZ_TARGETS ?= ParserFuzzTest\#imageFile ParserFuzzTest\#notes
+fuzz: deps
+	for t in $(FUZZ_TARGETS); do \
+	  JAZZER_FUZZ=1 $(MVN) -pl formats -am test -Dtest="$$t" -Dsurefire.failIfNoSpecifiedTests=false || exit 1; \
+	done
 
 clean:
 	$(MVN) clean

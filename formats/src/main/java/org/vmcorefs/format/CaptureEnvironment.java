@@ -18,6 +18,9 @@ public final class CaptureEnvironment {
                 tree.add(VMCORE, new LayoutFile(VmcoreView.layout(machine), Errno.EIO));
                 tree.add(OLDMEM, new LayoutFile(OldmemView.layout(machine), Errno.EINVAL));
             }
+            case PPC64_PHYP -> PowerDumpFiles.phyp(machine, tree);
+            case PPC64_FADUMP, PPC64LE_FADUMP -> PowerDumpFiles.fadump(machine, tree);
+            case S390X_ZFCPDUMP -> Zcore.addTo(tree, machine);
         }
         return tree;
     }

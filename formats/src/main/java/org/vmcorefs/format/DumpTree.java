@@ -4,13 +4,17 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.TreeSet;
+import java.util.NavigableSet;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.ConcurrentSkipListSet;
 
-/** The files of a capture environment by absolute path; directories are implied by the files' paths. */
+/**
+ * The files of a capture environment by absolute path; directories are implied by the files' paths. Safe for
+ * readers while a control file removes a file (fadump's release_mem takes /proc/vmcore away).
+ */
 public final class DumpTree {
-    private final Map<String, VirtualFile> files = new TreeMap<>();
-    private final TreeSet<String> directories = new TreeSet<>(List.of("/"));
+    private final Map<String, VirtualFile> files = new ConcurrentSkipListMap<>();
+    private final NavigableSet<String> directories = new ConcurrentSkipListSet<>(List.of("/"));
     private final Instant time;
 
     public DumpTree(Instant time) {

@@ -21,8 +21,12 @@ import org.vmcorefs.machine.Kdump;
 import org.vmcorefs.machine.KernelInfo;
 import org.vmcorefs.machine.Machine;
 import org.vmcorefs.machine.MemoryRange;
+import org.vmcorefs.machine.PowerDump;
 import org.vmcorefs.machine.SyntheticMemory;
+import org.vmcorefs.machine.SyntheticPowerSystem;
 import org.vmcorefs.machine.SyntheticSystem;
+import org.vmcorefs.machine.SyntheticS390;
+import org.vmcorefs.machine.Zfcpdump;
 
 /**
  * Builds a machine from a {@link MachineSpec}: the crashed system comes from the first source that
@@ -38,6 +42,15 @@ public final class MachineFactory {
     }
 
     public static Machine create(MachineSpec spec) throws DumpException {
+        try {
+            return build(spec);
+        } catch (IllegalArgumentException e) {
+            // The model rejects impossible parameters with IllegalArgumentException: a bad machine, not a bug.
+            throw new DumpException(Errno.EINVAL, e.getMessage(), e);
+        }
+    }
+
+    private static Machine build(MachineSpec spec) throws DumpException {
         CrashedSystem system = crashedSystem(spec);
         if (spec.kernel() != null) {
             system = KernelImage.plant(system, spec.kernel());
@@ -50,6 +63,9 @@ public final class MachineFactory {
         try {
             return switch (spec.profile()) {
                 case X86_64_KDUMP -> Kdump.build(system, crashkernel(spec, system), capture, spec.faults());
+                case PPC64_PHYP -> PowerDump.phyp(system, capture, spec.faults());
+                case PPC64_FADUMP, PPC64LE_FADUMP -> PowerDump.fadump(spec.profile(), system, capture, spec.faults());
+                case S390X_ZFCPDUMP -> Zfcpdump.build(system, ZcoreSpec.hsaSize(spec), capture, spec.faults());
             };
         } catch (IllegalArgumentException e) {
             throw new DumpException(Errno.EINVAL, e.getMessage(), e);
@@ -87,11 +103,18 @@ public final class MachineFactory {
         ByteBuffer head = ElfCoreReader.readAt(path, ch, 0, (int) Math.min(size, 16));
         if (ElfCoreReader.isElf(head)) {
             CrashedSystem s = ElfCoreReader.read(path, ch);
+            s = S390DumpReader.withNoteCpus(s, path, ch);
             LOG.info("replaying {}", s.origin());
             if (spec.crashTime() != null) {
                 s = new CrashedSystem(s.architecture(), s.ram(), s.memory(), s.cpus(), s.kernel(), crashTime, s.origin());
             }
             return s.cpus().isEmpty() ? withSyntheticCpus(s, spec) : s;
+        }
+        if (S390DumpReader.isS390Dump(head)) {
+            CrashedSystem s = S390DumpReader.read(path, ch);
+            LOG.info("replaying {}", s.origin());
+            return spec.crashTime() == null ? s : new CrashedSystem(s.architecture(), s.ram(), s.memory(), s.cpus(),
+                    s.kernel(), crashTime, s.origin());
         }
         LOG.info("replaying raw memory image {} ({} bytes)", path, size);
         CrashedSystem s = synthetic(arch, spec.withImage(null), new SyntheticMemory(spec.seed(), 1.0), crashTime);
@@ -109,6 +132,10 @@ public final class MachineFactory {
             return switch (arch) {
                 case X86_64 -> SyntheticSystem.x86_64(spec.memorySize(), spec.cpus(), memory, spec.kaslrOffset(),
                         crashTime);
+                case PPC64, PPC64LE -> SyntheticPowerSystem.system(arch, spec.memorySize(), spec.cpus(), memory,
+                        crashTime);
+                case S390X -> S390Vmcoreinfo.plant(SyntheticS390.s390x(spec.memorySize(), spec.cpus(), memory,
+                        crashTime));
                 default -> throw new DumpException(Errno.EINVAL, "no synthetic " + arch.linuxName() + " machine yet");
             };
         } catch (IllegalArgumentException e) {

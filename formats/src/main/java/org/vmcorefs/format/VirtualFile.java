@@ -35,6 +35,12 @@ public interface VirtualFile {
         return this;
     }
 
+    /**
+     * What the last close of one {@link #open()} does: nothing for most files; zcore/mem gives the HSA back.
+     */
+    default void release() throws DumpException {
+    }
+
     /** Whether reads of this file must bypass the page cache because its content changes (control files). */
     default boolean changes() {
         return false;

@@ -1,17 +1,13 @@
 package org.vmcorefs.format;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.vmcorefs.machine.LayeredMemory;
 import org.vmcorefs.machine.Machine;
 import org.vmcorefs.machine.MemoryRange;
-import org.vmcorefs.machine.PhysicalMemory;
 import org.vmcorefs.machine.Profile;
 import org.vmcorefs.machine.SyntheticMemory;
 
@@ -65,20 +61,5 @@ class LayoutKnownZerosTest {
         Layout layout = VmcoreView.layout(m);
         long total = layout.knownZeros().stream().mapToLong(MemoryRange::size).sum();
         assertTrue(total < 2 * 4096, "only the header and note padding: " + total);
-    }
-
-    @Test
-    void layeredMemoryAsksTheExtentsAndTranslatesAddresses() {
-        SyntheticMemory empty = new SyntheticMemory(1, 0.0);
-        PhysicalMemory full = new SyntheticMemory(2, 1.0);
-        LayeredMemory mem = LayeredMemory.over(empty).put(4 * MIB, 2 * MIB, full, 0)
-                .put(10 * MIB, 2 * MIB, empty, 100 * MIB).build();
-        List<long[]> seen = new ArrayList<>();
-        mem.knownZeros(MIB, 15 * MIB, (a, l) -> seen.add(new long[] {a, l}));
-        assertEquals(4, seen.size(), () -> seen.stream().map(x -> x[0] / MIB + "+" + x[1] / MIB).toList().toString());
-        assertEquals(List.of(MIB, 3 * MIB), List.of(seen.get(0)[0], seen.get(0)[1]));
-        assertEquals(List.of(6 * MIB, 4 * MIB), List.of(seen.get(1)[0], seen.get(1)[1]));
-        // The extent [10, 12) MiB and the background after it are both empty; reported per part, in order.
-        assertEquals(10 * MIB, seen.get(2)[0]);
     }
 }

@@ -39,6 +39,36 @@ import picocli.CommandLine.Parameters;
             "  MOUNTPOINT/dev/oldmem            physical memory as it is now, offset = address (0400)",
             "  MOUNTPOINT/.vmcorefs/stats.json  what was served and fetched (0400)",
             "  MOUNTPOINT/.vmcorefs/zero-ranges proc/vmcore's ranges known to be zero, for save --exclude-zero (0400)",
+            "",
+            "Files of profile ppc64-phyp (phyp-assisted dump; --memory 768M or more):",
+            "  MOUNTPOINT/proc/vmcore                the dump, ELF64 MSB core (0400)",
+            "  MOUNTPOINT/sys/kernel/release_region  what is still reserved, as",
+            "    'CPU:0xA-0xLEN: HPTE:0xA-0xLEN: DUMP:0xA-0xLEN, 0xA-0xLEN:';",
+            "    echo '<start> <length>' (hex) releases memory (0600)",
+            "  MOUNTPOINT/proc/device-tree/rtas/ibm,kernel-dump  dump header (0444)",
+            "",
+            "Files of profiles ppc64-fadump, ppc64le-fadump (--memory 768M or more):",
+            "  MOUNTPOINT/proc/vmcore                     the dump, ELF64 core (0400)",
+            "  MOUNTPOINT/sys/kernel/fadump/enabled       1 (0444)",
+            "  MOUNTPOINT/sys/kernel/fadump/registered    0/1, writable once",
+            "                                             the dump is released (0644)",
+            "  MOUNTPOINT/sys/kernel/fadump/mem_reserved  bytes of the dump area (0444)",
+            "  MOUNTPOINT/sys/kernel/fadump/release_mem   echo 1: removes /proc/vmcore,",
+            "                                             frees the memory (0200)",
+            "  (.vmcorefs/stats.json also shows the memory released and the dump state)",
+            "",
+            "Files of profile s390x-zfcpdump (the HSA is read through simulated SCLP requests;",
+            "--saved-area-fail-rate/-latency-us inject SCLP failures and latency):",
+            "  MOUNTPOINT/proc/vmcore                     the crashed system as an s390x ELF core (0400)",
+            "  MOUNTPOINT/sys/kernel/debug/zcore/mem      s390 dump format v5, no end marker (0400);",
+            "                                             closing it releases the HSA, as the kernel's does",
+            "  MOUNTPOINT/sys/kernel/debug/zcore/hsa      HSA size in hex; write 0 to release it (0600)",
+            "  MOUNTPOINT/sys/kernel/debug/zcore/memmap   \"start size \" per memory range (0400)",
+            "  MOUNTPOINT/sys/kernel/debug/zcore/reipl    any write re-IPLs: dump files then fail ENODEV",
+            "  MOUNTPOINT/.vmcorefs/s390.dump             the complete s390 dump, with DUMP_END, for",
+            "                                             zgetdump, libkdumpfile, crash (0400)",
+            "  MOUNTPOINT/.vmcorefs/stats.json            what was served, SCLP requests, events (0400)",
+            "  --image also replays an s390 dump (a zcore/mem copy, zgetdump's output) or an s390x ELF core.",
             ""},
         footer = {"", "Examples:",
             "  vmcorefs mount ./mnt",
@@ -46,7 +76,9 @@ import picocli.CommandLine.Parameters;
             "  vmcorefs mount --memory 1T --populated 0.01 ./mnt",
             "  vmcorefs mount --image /var/crash/vmcore --foreground ./mnt",
             "  vmcorefs mount --kernel ./vmlinux --kaslr-offset 0 ./mnt",
-            "  vmcorefs mount --saved-area-fail-rate 0.2 --saved-area-latency-us 500 ./mnt"})
+            "  vmcorefs mount --saved-area-fail-rate 0.2 --saved-area-latency-us 500 ./mnt",
+            "  vmcorefs mount --profile ppc64-phyp --memory 1G --cpus 4 ./mnt",
+            "  vmcorefs mount --profile s390x-zfcpdump --memory 256M --hsa-size 32M ./mnt"})
 final class MountCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(MountCommand.class);
 
@@ -107,6 +139,11 @@ final class MountCommand implements Callable<Integer> {
     @Option(names = "--saved-area-latency-us", paramLabel = "MICROS", defaultValue = "0",
             description = "Latency added to every hardware-saved-area request. Default: ${DEFAULT-VALUE}.")
     long latencyMicros;
+
+    @Option(names = "--hsa-size", paramLabel = "SIZE", converter = SizeConverter.class,
+            description = "s390x-zfcpdump: bytes the hardware saved from address 0 (the HSA), a multiple of 4K. "
+                    + "Default: 32M.")
+    Long hsaSize;
 
     @Option(names = "--fault-seed", paramLabel = "N", defaultValue = "42",
             description = "Seed of the injected failures. Default: ${DEFAULT-VALUE}.")
@@ -195,6 +232,14 @@ final class MountCommand implements Callable<Integer> {
             faults = new FaultInjection(failRate, TimeUnit.MICROSECONDS.toNanos(latencyMicros), faultSeed, false);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        if (hsaSize != null) {
+            if (p != Profile.S390X_ZFCPDUMP) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--hsa-size is for --profile "
+                        + Profile.S390X_ZFCPDUMP.id());
+            }
+            // For zfcpdump the dump kernel's region is [0, HSA size): MachineSpec carries it as the crashkernel.
+            ck = new MemoryRange(0, hsaSize);
         }
         return new MachineSpec(p, memory, cpus, seed, populated, image, kernel, kaslr, ck, when, faults);
     }

@@ -54,6 +54,9 @@ final class StatsFile implements VirtualFile {
             s.put("lastRequestSequence", c.lastRequestSequence());
             r.put("savedArea", s);
         }
+        if (machine.firmwareDump() != null) {
+            r.put("firmwareDump", FirmwareDumpStats.of(machine.firmwareDump()));
+        }
         List<Map<String, Object>> events = new ArrayList<>();
         for (EventLog.Event e : machine.events().events()) {
             Map<String, Object> m = new LinkedHashMap<>();

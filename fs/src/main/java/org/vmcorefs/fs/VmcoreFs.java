@@ -116,8 +116,13 @@ final class VmcoreFs extends FuseStubFS {
     @Override
     public int release(String path, FuseFileInfo fi) {
         long handle = fi.fh.get();
-        if (handle != 0) {
-            handles.remove(handle);
+        VirtualFile opened = handle != 0 ? handles.remove(handle) : null;
+        if (opened != null) {
+            try {
+                opened.release();
+            } catch (Throwable e) {
+                return errno("release", path, 0, 0, e);
+            }
         }
         return 0;
     }

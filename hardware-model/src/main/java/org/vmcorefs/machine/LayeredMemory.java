@@ -48,10 +48,13 @@ public final class LayeredMemory implements PhysicalMemory {
                 int n = (int) Math.min(dst.remaining(), e.end() - address);
                 readPart(e.source, e.sourceAddress + (address - e.start), dst, n);
                 address += n;
-                i++;
+                // Step to the next extent only when it starts right here; after a gap, i must stay the last
+                // extent before the address, as the background branch below expects.
+                if (i + 1 < extents.length && extents[i + 1].start == address) {
+                    i++;
+                }
             } else {
-                // i is the extent before address, or (after a gap) the next one, which must not be skipped.
-                int next = i >= 0 && i < extents.length && extents[i].start > address ? i : i + 1;
+                int next = i + 1;
                 long limit = next < extents.length ? extents[next].start : Long.MAX_VALUE;
                 int n = (int) Math.min(dst.remaining(), limit - address);
                 readPart(background, address, dst, n);
@@ -73,10 +76,12 @@ public final class LayeredMemory implements PhysicalMemory {
                 long shift = e.sourceAddress - e.start;
                 e.source.knownZeros(address + shift, n, (a, l) -> sink.zero(a - shift, l));
                 address += n;
-                i++;
+                // As in read: step on only to an extent that starts right here.
+                if (i + 1 < extents.length && extents[i + 1].start == address) {
+                    i++;
+                }
             } else {
-                // i is the extent before address, or (after a gap) the next one, which must not be skipped.
-                int next = i >= 0 && i < extents.length && extents[i].start > address ? i : i + 1;
+                int next = i + 1;
                 long limit = next < extents.length ? extents[next].start : Long.MAX_VALUE;
                 long n = Math.min(end, limit) - address;
                 background.knownZeros(address, n, sink);

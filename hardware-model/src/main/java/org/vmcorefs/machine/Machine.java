@@ -20,6 +20,7 @@ public final class Machine {
     private final MemoryRange reserved;
     private final SavedArea savedArea;
     private final EventLog events;
+    private final FirmwareDump firmwareDump;
 
     /**
      * @param dumpRanges the ranges of the crashed system's memory the dump shows, sorted
@@ -27,6 +28,14 @@ public final class Machine {
      */
     public Machine(Profile profile, CrashedSystem system, PhysicalMemory currentMemory, PhysicalMemory oldMemory,
             List<MemoryRange> dumpRanges, MemoryRange reserved, SavedArea savedArea, EventLog events) {
+        this(profile, system, currentMemory, oldMemory, dumpRanges, reserved, savedArea, events, null);
+    }
+
+    /** A machine whose dump the POWER hypervisor saved: {@code firmwareDump} holds its state. */
+    public Machine(Profile profile, CrashedSystem system, PhysicalMemory currentMemory, PhysicalMemory oldMemory,
+            List<MemoryRange> dumpRanges, MemoryRange reserved, SavedArea savedArea, EventLog events,
+            FirmwareDump firmwareDump) {
+        this.firmwareDump = firmwareDump;
         this.profile = profile;
         this.system = system;
         this.currentMemory = currentMemory;
@@ -79,5 +88,10 @@ public final class Machine {
 
     public EventLog events() {
         return events;
+    }
+
+    /** The POWER hypervisor's dump (phyp-assisted or fadump), or null for other mechanisms. */
+    public FirmwareDump firmwareDump() {
+        return firmwareDump;
     }
 }

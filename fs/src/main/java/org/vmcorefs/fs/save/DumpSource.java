@@ -7,6 +7,7 @@ import java.util.List;
 import org.vmcorefs.format.Elf64Ehdr;
 import org.vmcorefs.format.Elf64Phdr;
 import org.vmcorefs.format.Elf64Shdr;
+import org.vmcorefs.format.S390DumpHeader;
 import org.vmcorefs.machine.Architecture;
 import org.vmcorefs.machine.DumpException;
 
@@ -77,9 +78,9 @@ record DumpSource(long size, long headersEnd, long pageSize, List<Load> loads) {
     }
 
     /** zcore/mem: a header, then memory from address 0. */
-    static DumpSource s390(ZcoreMemHeader header) {
-        return new DumpSource(header.headerSize() + header.memSize(), header.headerSize(), header.pageSize(),
-                List.of(new Load(0, header.memSize(), header.headerSize())));
+    static DumpSource s390(S390DumpHeader header) {
+        return new DumpSource(S390DumpHeader.SIZE + header.memSize(), S390DumpHeader.SIZE, header.pageSize(),
+                List.of(new Load(0, header.memSize(), S390DumpHeader.SIZE)));
     }
 
     static long pageSize(int machine, ByteOrder order) {

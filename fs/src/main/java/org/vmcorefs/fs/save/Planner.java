@@ -117,8 +117,11 @@ final class Planner {
         }
         boolean[] early = new boolean[fileOrder.size()];
         for (ReleaseSpec spec : specs) {
-            if (spec.early() && !spec.afterVerify()) {
-                for (int i : dependencies(src, fileOrder, spec)) {
+            if (spec.early()) {
+                // What the release frees is copied first, even when the release itself waits for the end.
+                ReleaseSpec memoryOnly = new ReleaseSpec(spec.what(), spec.file(), spec.text(), spec.memory(),
+                        spec.needsHeaders(), true, false);
+                for (int i : dependencies(src, fileOrder, memoryOnly)) {
                     early[i] = true;
                 }
             }
@@ -167,10 +170,13 @@ final class Planner {
         return deps;
     }
 
-    /** s390 zfcpdump: the HSA holds physical [0, hsaSize); "0" to zcore/hsa gives it back. */
+    /**
+     * s390 zfcpdump: the HSA holds physical [0, hsaSize); "0" to zcore/hsa gives it back. Its part is always
+     * copied first; released right after ({@code early}) or only after everything is saved and verified.
+     */
     static ReleaseSpec hsa(long hsaSize, boolean early) {
         return new ReleaseSpec(String.format("HSA [0x0, 0x%x)", hsaSize), Mechanism.ZCORE_HSA, "0\n",
-                List.of(new MemoryRange(0, hsaSize)), true, early, !early);
+                List.of(new MemoryRange(0, hsaSize)), true, true, !early);
     }
 
     /**
@@ -179,7 +185,7 @@ final class Planner {
      * kernel frees one page past every range it is given (its loop runs to end_pfn inclusive), so each
      * chunk also waits for the page after it.
      */
-    static List<ReleaseSpec> phyp(ReleaseRegion region, List<Manifest.Segment> segments, DumpSource src) {
+    static List<ReleaseSpec> phyp(ReleaseRegionLine region, List<Manifest.Segment> segments, DumpSource src) {
         long page = src.pageSize();
         List<ReleaseSpec> specs = new ArrayList<>();
         MemoryRange low = new MemoryRange(0, region.savedLowMemory().size());
@@ -189,7 +195,7 @@ final class Planner {
             }
             String name = area == region.cpu() ? "CPU state" : area == region.hpte() ? "HPTE" : "low memory copy";
             specs.add(new ReleaseSpec("save area: " + name + " " + area, Mechanism.RELEASE_REGION,
-                    ReleaseRegion.command(area), List.of(low, withNextPage(area, page)), true, true, false));
+                    ReleaseRegionLine.command(area), List.of(low, withNextPage(area, page)), true, true, false));
         }
         MemoryRange reserved = region.reserved();
         TreeSet<Long> cuts = new TreeSet<>(List.of(reserved.start(), reserved.end()));
@@ -206,7 +212,7 @@ final class Planner {
         for (long c : cuts) {
             if (prev != null && c > prev) {
                 MemoryRange chunk = MemoryRange.ofEnd(prev, c);
-                specs.add(new ReleaseSpec("reserved " + chunk, Mechanism.RELEASE_REGION, ReleaseRegion.command(chunk),
+                specs.add(new ReleaseSpec("reserved " + chunk, Mechanism.RELEASE_REGION, ReleaseRegionLine.command(chunk),
                         List.of(withNextPage(chunk, page)), false, false, false));
             }
             prev = c;

@@ -16,11 +16,14 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
+import java.time.Instant;
 import java.util.function.LongFunction;
 import jnr.constants.platform.Errno;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.vmcorefs.format.S390DumpHeader;
+import org.vmcorefs.format.S390EndMarker;
+import org.vmcorefs.machine.DumpException;
 import org.vmcorefs.machine.MemoryRange;
 
 /**
@@ -133,13 +136,7 @@ public final class Saver {
 
     private DumpSource describe(SourceFile src) throws SaveException {
         if (opt.format() == Format.s390) {
-            ByteBuffer h = ByteBuffer.allocateDirect(ZcoreMemHeader.READ_SIZE);
-            readRange(src, 0, h);
-            try {
-                return DumpSource.s390(ZcoreMemHeader.readFrom(h.flip()));
-            } catch (IllegalArgumentException e) {
-                throw new SaveException(SaveException.BAD_DUMP, src.path() + ": " + e.getMessage());
-            }
+            return DumpSource.s390(s390Header(src));
         }
         long size;
         try {
@@ -148,6 +145,28 @@ public final class Saver {
             throw new SaveException(SaveException.READ_FAILED, "cannot stat " + src.path() + ": " + e.getMessage());
         }
         return DumpSource.elf(src, size);
+    }
+
+    private S390DumpHeader s390Header(SourceFile src) throws SaveException {
+        ByteBuffer h = ByteBuffer.allocateDirect(S390DumpHeader.SIZE);
+        readRange(src, 0, h);
+        try {
+            return S390DumpHeader.readFrom(h.flip());
+        } catch (DumpException e) {
+            throw new SaveException(SaveException.BAD_DUMP, src.path() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The end marker of a copy ending now: "DUMP_END" and the TOD clock, never before the dump's start. */
+    static byte[] endMarker(S390DumpHeader header, Instant now) {
+        long tod = S390DumpHeader.tod(now);
+        if (Long.compareUnsigned(tod, header.tod()) < 0) {
+            tod = header.tod();
+        }
+        ByteBuffer b = new S390EndMarker(tod).toBuffer();
+        byte[] out = new byte[b.remaining()];
+        b.get(out);
+        return out;
     }
 
     private String fingerprint(SourceFile src, long length) throws SaveException {
@@ -172,7 +191,7 @@ public final class Saver {
         List<MemoryRange> zeros = opt.excludeZero() && opt.format() == Format.elf ? zeroRanges() : List.of();
         List<Long> boundaries = new ArrayList<>();
         List<Planner.ReleaseSpec> specs = new ArrayList<>();
-        ReleaseRegion region = null;
+        ReleaseRegionLine region = null;
         byte[] tail = null;
         switch (mechanism) {
             case S390_ZFCPDUMP -> {
@@ -182,13 +201,12 @@ public final class Saver {
                             + Mechanism.ZCORE_HSA + " reads 0): the low memory of this dump is gone");
                 }
                 boundaries.add(hsa);
-                // zcore/mem fails as a whole once the HSA is gone: from it the HSA goes back only at the end.
+                // zcore/mem cannot be opened once the HSA is gone, and its last close gives the HSA back (as
+                // zcore_release does): from it the HSA part is copied first but released only at the end.
                 specs.add(Planner.hsa(hsa, opt.format() == Format.elf));
                 if (opt.format() == Format.s390) {
-                    ByteBuffer h = ByteBuffer.allocateDirect(ZcoreMemHeader.READ_SIZE);
-                    readRange(src, 0, h);
-                    tail = ZcoreMemHeader.readFrom(h.flip()).endMarker(
-                            TimeUnit.MILLISECONDS.toMicros(System.currentTimeMillis()));
+                    // Fixed when planned, so that a resumed save writes the same bytes.
+                    tail = endMarker(s390Header(src), Instant.now());
                 }
             }
             case PHYP -> {
@@ -274,10 +292,10 @@ public final class Saver {
         return Long.parseUnsignedLong(t, 16);
     }
 
-    private ReleaseRegion releaseRegion() throws SaveException {
+    private ReleaseRegionLine releaseRegion() throws SaveException {
         Path p = opt.root().resolve(Mechanism.RELEASE_REGION);
         try {
-            return ReleaseRegion.parse(Files.readString(p, StandardCharsets.US_ASCII));
+            return ReleaseRegionLine.parse(Files.readString(p, StandardCharsets.US_ASCII));
         } catch (IOException | IllegalArgumentException e) {
             throw new SaveException(SaveException.BAD_DUMP, p + ": " + e.getMessage(), e);
         }

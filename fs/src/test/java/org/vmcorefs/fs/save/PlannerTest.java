@@ -75,12 +75,14 @@ class PlannerTest {
         Manifest late = Planner.plan(SRC, segs, null, List.of(Planner.hsa(hsa, false)));
         assertTrue(late.releases.get(0).afterVerify);
         assertEquals(late.segments.size(), late.releases.get(0).dependsOn.size());
+        // ... though its part still comes first (zcore/mem's last close releases the HSA anyway).
+        assertEquals(8 * K + M, late.segments.get(2).offset);
     }
 
     @Test
     void phypReleasesTheReservedMemoryExactlyOnceInChunksEachWaitingForThePageAfterIt() {
         // Reserved [4M, 16M) (a hole [4M, 8M) and RAM [8M, 16M)); save area above it.
-        ReleaseRegion region = ReleaseRegion.parse("CPU:0x1000000-0x10000: HPTE:0x1010000-0x1000: "
+        ReleaseRegionLine region = ReleaseRegionLine.parse("CPU:0x1000000-0x10000: HPTE:0x1010000-0x1000: "
                 + "DUMP:0x1011000-0x400000, 0x400000-0xc00000:");
         List<Manifest.Segment> segs = Planner.segments(SRC, List.of(), M, List.of(4 * M, 16 * M));
         List<Planner.ReleaseSpec> specs = Planner.phyp(region, segs, SRC);

@@ -134,7 +134,7 @@ class SaverTest {
     @Test
     void s390FormatIsZcoreMemWithAnEndMarkerAndReleasesTheHsaOnlyAtTheEnd() throws Exception {
         FakeRoot r = root("s390fmt");
-        long tod = ZcoreMemHeader.TOD_UNIX_EPOCH + (1767225600L * 1_000_000L << 12);
+        long tod = org.vmcorefs.format.S390DumpHeader.TOD_UNIX_EPOCH + (1767225600L * 1_000_000L << 12);
         byte[] mem = r.zcoreMem(new SyntheticMemory(3, 1.0), 4 * M, tod);
         r.write(Mechanism.ZCORE_HSA, "100000\n");
         Path out = dir.resolve("dump.s390");
@@ -146,8 +146,13 @@ class SaverTest {
         long end = ByteBuffer.wrap(saved, mem.length + 8, 8).order(ByteOrder.BIG_ENDIAN).getLong();
         assertTrue(Long.compareUnsigned(end, tod) >= 0, "end TOD not before the start TOD");
         assertEquals(1, calls.size());
-        assertTrue(calls.get(0).manifestThen.segments.stream().allMatch(s -> s.state == Manifest.State.done),
+        Manifest then = calls.get(0).manifestThen;
+        assertTrue(then.segments.stream().allMatch(s -> s.state == Manifest.State.done),
                 "zcore/mem is unreadable once the HSA is gone: released after everything");
+        // Its last close gives the HSA back anyway: the HSA part (header, [0, 1M)) is copied first.
+        assertEquals(0, then.segments.get(0).offset);
+        assertEquals(4096, then.segments.get(1).offset);
+        assertEquals(M, then.segments.get(1).length);
         assertThrows(SaveException.class, () -> saver(root("kd2"), dir.resolve("x"), Saver.Format.s390, false, false,
                 M, 0).run());
     }

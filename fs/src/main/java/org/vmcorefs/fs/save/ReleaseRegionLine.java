@@ -10,18 +10,18 @@ import org.vmcorefs.machine.MemoryRange;
  * HPTE and the first DUMP pair are the hypervisor's save area (its copy of the low memory); the second
  * DUMP pair is the crashed system's memory held reserved until it is saved.
  */
-record ReleaseRegion(MemoryRange cpu, MemoryRange hpte, MemoryRange savedLowMemory, MemoryRange reserved) {
+record ReleaseRegionLine(MemoryRange cpu, MemoryRange hpte, MemoryRange savedLowMemory, MemoryRange reserved) {
     private static final String PAIR = "\\s*(?:0[xX])?([0-9a-fA-F]+)\\s*-\\s*(?:0[xX])?([0-9a-fA-F]+)\\s*";
     private static final Pattern LINE = Pattern.compile(
             "\\s*CPU:" + PAIR + ":\\s*HPTE:" + PAIR + ":\\s*DUMP:" + PAIR + "," + PAIR + ":?\\s*");
 
-    static ReleaseRegion parse(String text) {
+    static ReleaseRegionLine parse(String text) {
         Matcher m = LINE.matcher(text);
         if (!m.matches()) {
             throw new IllegalArgumentException("release_region does not read as "
                     + "'CPU:0xA-0xL: HPTE:0xA-0xL: DUMP:0xA-0xL, 0xA-0xL:': '" + text.strip() + "'");
         }
-        return new ReleaseRegion(pair(m, 1), pair(m, 3), pair(m, 5), pair(m, 7));
+        return new ReleaseRegionLine(pair(m, 1), pair(m, 3), pair(m, 5), pair(m, 7));
     }
 
     private static MemoryRange pair(Matcher m, int group) {

@@ -7,10 +7,10 @@ import org.junit.jupiter.api.Test;
 import org.vmcorefs.machine.MemoryRange;
 
 /** release_region's line: (address, LENGTH) pairs, as the kernel prints them and as its documentation shows. */
-class ReleaseRegionTest {
+class ReleaseRegionLineTest {
     @Test
     void parsesTheDocumentationsExampleAsAddressLengthPairs() {
-        ReleaseRegion r = ReleaseRegion.parse("CPU:0x177fee000-0x10000: HPTE:0x177ffe020-0x1000: "
+        ReleaseRegionLine r = ReleaseRegionLine.parse("CPU:0x177fee000-0x10000: HPTE:0x177ffe020-0x1000: "
                 + "DUMP:0x177fff020-0x10000000, 0x10000000-0x16F1D370A\n");
         assertEquals(new MemoryRange(0x177fee000L, 0x10000), r.cpu());
         assertEquals(new MemoryRange(0x177ffe020L, 0x1000), r.hpte());
@@ -20,19 +20,19 @@ class ReleaseRegionTest {
 
     @Test
     void parsesTheKernelsFormatWithItsTrailingColon() {
-        ReleaseRegion r = ReleaseRegion.parse("CPU:0x3f000000-0x20000: HPTE:0x3f020000-0x4000: "
+        ReleaseRegionLine r = ReleaseRegionLine.parse("CPU:0x3f000000-0x20000: HPTE:0x3f020000-0x4000: "
                 + "DUMP:0x3f024000-0x10000000, 0x10000000-0x2f000000:\n");
         assertEquals(new MemoryRange(0x10000000L, 0x2f000000L), r.reserved());
     }
 
     @Test
     void rejectsAnythingElse() {
-        assertThrows(IllegalArgumentException.class, () -> ReleaseRegion.parse("DUMP:0x1-0x2\n"));
-        assertThrows(IllegalArgumentException.class, () -> ReleaseRegion.parse(""));
+        assertThrows(IllegalArgumentException.class, () -> ReleaseRegionLine.parse("DUMP:0x1-0x2\n"));
+        assertThrows(IllegalArgumentException.class, () -> ReleaseRegionLine.parse(""));
     }
 
     @Test
     void commandIsStartAndLengthInHexAsTheKernelsSscanfReadsThem() {
-        assertEquals("0x40000000 0x10000000\n", ReleaseRegion.command(new MemoryRange(0x40000000L, 0x10000000L)));
+        assertEquals("0x40000000 0x10000000\n", ReleaseRegionLine.command(new MemoryRange(0x40000000L, 0x10000000L)));
     }
 }

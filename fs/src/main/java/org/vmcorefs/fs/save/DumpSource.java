@@ -10,6 +10,7 @@ import org.vmcorefs.format.Elf64Shdr;
 import org.vmcorefs.format.S390DumpHeader;
 import org.vmcorefs.machine.Architecture;
 import org.vmcorefs.machine.DumpException;
+import org.vmcorefs.machine.MemoryRange;
 
 /**
  * What the planner needs to know of the file it copies: its size, where its headers end, the page size,
@@ -77,10 +78,50 @@ record DumpSource(long size, long headersEnd, long pageSize, List<Load> loads) {
         }
     }
 
-    /** zcore/mem: a header, then memory from address 0. */
-    static DumpSource s390(S390DumpHeader header) {
-        return new DumpSource(S390DumpHeader.SIZE + header.memSize(), S390DumpHeader.SIZE, header.pageSize(),
-                List.of(new Load(0, header.memSize(), S390DumpHeader.SIZE)));
+    /**
+     * zcore/mem: a header, then memory from address 0 to the end of the last chunk of {@code memmap}; holes
+     * between chunks are not readable (EFAULT). Without a memmap, the header's mem_size bytes from 0.
+     */
+    static DumpSource s390(S390DumpHeader header, List<MemoryRange> memmap) {
+        List<MemoryRange> chunks = memmap.isEmpty() ? List.of(new MemoryRange(0, header.memSize())) : memmap;
+        List<Load> loads = new ArrayList<>();
+        for (MemoryRange c : chunks) {
+            loads.add(new Load(c.start(), c.size(), S390DumpHeader.SIZE + c.start()));
+        }
+        long end = chunks.get(chunks.size() - 1).end();
+        return new DumpSource(S390DumpHeader.SIZE + end, S390DumpHeader.SIZE, header.pageSize(), loads);
+    }
+
+    /** File ranges between the loads (zcore/mem's holes), as [start, start + size). */
+    List<MemoryRange> holes() {
+        List<MemoryRange> out = new ArrayList<>();
+        long at = headersEnd;
+        for (Load l : loads) {
+            if (l.offset() > at) {
+                out.add(MemoryRange.ofEnd(at, l.offset()));
+            }
+            at = Math.max(at, l.fileEnd());
+        }
+        if (size > at) {
+            out.add(MemoryRange.ofEnd(at, size));
+        }
+        return out;
+    }
+
+    /** zcore/memmap's records: "%016llx %016llx " (start, size) per memory chunk. */
+    static List<MemoryRange> parseMemmap(String text) {
+        String[] f = text.trim().split("\\s+");
+        List<MemoryRange> out = new ArrayList<>();
+        if (text.isBlank()) {
+            return out;
+        }
+        if (f.length % 2 != 0) {
+            throw new IllegalArgumentException("zcore/memmap holds an odd number of fields: " + f.length);
+        }
+        for (int i = 0; i < f.length; i += 2) {
+            out.add(new MemoryRange(Long.parseUnsignedLong(f[i], 16), Long.parseUnsignedLong(f[i + 1], 16)));
+        }
+        return MemoryRange.normalize(out);
     }
 
     static long pageSize(int machine, ByteOrder order) {

@@ -18,6 +18,7 @@ public enum Mechanism {
     static final String ZCORE = "sys/kernel/debug/zcore";
     static final String ZCORE_MEM = ZCORE + "/mem";
     static final String ZCORE_HSA = ZCORE + "/hsa";
+    static final String ZCORE_MEMMAP = ZCORE + "/memmap";
     static final String RELEASE_REGION = "sys/kernel/release_region";
     static final String FADUMP_DIR = "sys/kernel/fadump";
     static final String FADUMP_RELEASE = FADUMP_DIR + "/release_mem";

@@ -136,7 +136,7 @@ public final class Saver {
 
     private DumpSource describe(SourceFile src) throws SaveException {
         if (opt.format() == Format.s390) {
-            return DumpSource.s390(s390Header(src));
+            return DumpSource.s390(s390Header(src), memmap());
         }
         long size;
         try {
@@ -155,6 +155,33 @@ public final class Saver {
         } catch (DumpException e) {
             throw new SaveException(SaveException.BAD_DUMP, src.path() + ": " + e.getMessage(), e);
         }
+    }
+
+    private List<MemoryRange> memmap() throws SaveException {
+        Path p = opt.root().resolve(Mechanism.ZCORE_MEMMAP);
+        if (!Files.exists(p)) {
+            return List.of();
+        }
+        try {
+            return DumpSource.parseMemmap(Files.readString(p, StandardCharsets.US_ASCII));
+        } catch (IOException | IllegalArgumentException e) {
+            throw new SaveException(SaveException.BAD_DUMP, p + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The header of the copy, as zgetdump writes an s390 dump: zcore/mem's, but with mem_size (and mem_end,
+     * num_pages) counting every byte that follows, holes included, so that the end marker is where readers
+     * look for it (zcore/mem's own mem_size is the RAM's size, not the end of the last chunk).
+     */
+    static byte[] copyHeader(S390DumpHeader h, long memBytes) {
+        S390DumpHeader c = new S390DumpHeader(h.version(), h.dumpLevel(), h.pageSize(), memBytes, h.memStart(), memBytes,
+                (int) (memBytes / h.pageSize()), h.tod(), h.cpuId(), h.arch(), h.volnr(), h.buildArch(), h.realMemSize(),
+                h.mvdump(), h.realCpuCount(), h.lcVec());
+        ByteBuffer b = c.toBuffer();
+        byte[] out = new byte[b.remaining()];
+        b.get(out);
+        return out;
     }
 
     /** The end marker of a copy ending now: "DUMP_END" and the TOD clock, never before the dump's start. */
@@ -188,7 +215,7 @@ public final class Saver {
                     + "--resume continues an interrupted save, --force starts over");
         }
         DumpSource ds = describe(src);
-        List<MemoryRange> zeros = opt.excludeZero() && opt.format() == Format.elf ? zeroRanges() : List.of();
+        List<MemoryRange> zeros = opt.excludeZero() && opt.format() == Format.elf ? zeroRanges() : new ArrayList<>();
         List<Long> boundaries = new ArrayList<>();
         List<Planner.ReleaseSpec> specs = new ArrayList<>();
         ReleaseRegionLine region = null;
@@ -221,7 +248,18 @@ public final class Saver {
             case KDUMP -> {
             }
         }
+        if (opt.format() == Format.s390) {
+            zeros = ds.holes(); // zcore/mem's holes fail to read (EFAULT); the dump format has zeros there
+        }
         List<Manifest.Segment> segments = Planner.segments(ds, zeros, opt.segmentSize(), boundaries);
+        if (opt.format() == Format.s390) {
+            Manifest.Segment header = segments.get(0);
+            if (header.offset != 0 || header.length != S390DumpHeader.SIZE) {
+                throw new IllegalStateException("the s390 header is not a segment of its own: " + header);
+            }
+            header.kind = Manifest.Kind.generated;
+            header.data = HexFormat.of().formatHex(copyHeader(s390Header(src), ds.size() - S390DumpHeader.SIZE));
+        }
         if (region != null) {
             specs.addAll(Planner.phyp(region, segments, ds));
         }

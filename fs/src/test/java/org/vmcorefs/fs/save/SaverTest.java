@@ -141,7 +141,12 @@ class SaverTest {
         saver(r, out, Saver.Format.s390, false, false, M, 0).run();
         byte[] saved = Files.readAllBytes(out);
         assertEquals(mem.length + 16, saved.length);
-        assertArrayEquals(mem, Arrays.copyOf(saved, mem.length));
+        // Memory as it is; the header as zgetdump writes it: mem_size = mem_end = the bytes that follow.
+        assertArrayEquals(Arrays.copyOfRange(mem, 4096, mem.length), Arrays.copyOfRange(saved, 4096, mem.length));
+        org.vmcorefs.format.S390DumpHeader h = org.vmcorefs.format.S390DumpHeader.readFrom(ByteBuffer.wrap(saved));
+        assertEquals(4 * M, h.memSize());
+        assertEquals(4 * M, h.memEnd());
+        assertEquals(tod, h.tod());
         assertEquals("DUMP_END", new String(saved, mem.length, 8, StandardCharsets.US_ASCII));
         long end = ByteBuffer.wrap(saved, mem.length + 8, 8).order(ByteOrder.BIG_ENDIAN).getLong();
         assertTrue(Long.compareUnsigned(end, tod) >= 0, "end TOD not before the start TOD");
@@ -155,6 +160,25 @@ class SaverTest {
         assertEquals(M, then.segments.get(1).length);
         assertThrows(SaveException.class, () -> saver(root("kd2"), dir.resolve("x"), Saver.Format.s390, false, false,
                 M, 0).run());
+    }
+
+    @Test
+    void s390FormatFollowsZcoreMemmapAndWritesItsHolesAsZeros() throws Exception {
+        FakeRoot r = root("s390holes");
+        long tod = org.vmcorefs.format.S390DumpHeader.TOD_UNIX_EPOCH;
+        byte[] mem = r.zcoreMem(new SyntheticMemory(3, 1.0), 6 * M, tod); // the hole [2M, 4M) reads as data here
+        r.write(Mechanism.ZCORE_MEMMAP, String.format("%016x %016x %016x %016x ", 0, 2 * M, 4 * M, 2 * M));
+        r.write(Mechanism.ZCORE_HSA, "100000\n");
+        Path out = dir.resolve("holes.s390");
+        saver(r, out, Saver.Format.s390, false, false, M, 0).run();
+        byte[] saved = Files.readAllBytes(out);
+        assertEquals(4096 + 6 * M + 16, saved.length);
+        assertArrayEquals(Arrays.copyOfRange(mem, 4096, 4096 + (int) (2 * M)), Arrays.copyOfRange(saved, 4096, 4096 + (int) (2 * M)));
+        assertArrayEquals(new byte[(int) (2 * M)], Arrays.copyOfRange(saved, 4096 + (int) (2 * M), 4096 + (int) (4 * M)));
+        assertArrayEquals(Arrays.copyOfRange(mem, 4096 + (int) (4 * M), mem.length),
+                Arrays.copyOfRange(saved, 4096 + (int) (4 * M), mem.length));
+        assertEquals(List.of(new org.vmcorefs.machine.MemoryRange(0, 2 * M), new org.vmcorefs.machine.MemoryRange(4 * M, 2 * M)),
+                DumpSource.parseMemmap(Files.readString(r.path(Mechanism.ZCORE_MEMMAP))));
     }
 
     @Test

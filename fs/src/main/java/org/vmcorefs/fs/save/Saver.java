@@ -107,7 +107,7 @@ public final class Saver {
         }
         manifestPath = Manifest.pathFor(opt.outFile());
         LOG.info("{} dump under {}; copying {}", mechanism.id(), root, sourcePath);
-        try (SourceFile src = open(sourcePath)) {
+        try (SourceFile src = openSource(sourcePath)) {
             if (opt.resume()) {
                 resume(mechanism, src);
             } else {
@@ -122,6 +122,19 @@ public final class Saver {
         long disk = diskUsage(opt.outFile());
         return new Result(mechanism, manifest.outputSize, bytesCopied, disk, manifest.segments.size(), releasesDone,
                 transientErrors, System.nanoTime() - t0);
+    }
+
+    private SourceFile openSource(Path p) throws SaveException {
+        try {
+            return SourceFile.open(p);
+        } catch (SourceFile.Failure e) {
+            if (opt.format() == Format.s390 && e.errno == Errno.ENODATA.intValue()) {
+                throw new SaveException(SaveException.READ_FAILED, e.getMessage() + ": the HSA has been released "
+                        + "(zcore/mem's last close releases it), and with it zcore/mem; an interrupted --format s390 "
+                        + "save cannot be resumed (the default ELF format can)", e);
+            }
+            throw new SaveException(SaveException.READ_FAILED, e.getMessage(), e);
+        }
     }
 
     private static SourceFile open(Path p) throws SaveException {

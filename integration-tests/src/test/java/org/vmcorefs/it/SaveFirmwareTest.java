@@ -133,6 +133,29 @@ class SaveFirmwareTest {
     }
 
     @Test
+    void aPermanentReadErrorStopsTheSaveResumablyAndReleasesNothing() throws Exception {
+        Path dump = out.resolve("vmcore");
+        try (Mounted m = Mounted.mount(S390)) {
+            // Halted in its third segment: the HSA part is not all saved, the HSA not released.
+            Exec.Result first = save("--segment-size", "8M", "--debug-halt-after-segments", "2", m.root.toString(),
+                    dump.toString());
+            assertEquals(137, first.exit(), first.all());
+            assertEquals("2000000", Files.readString(m.path("sys/kernel/debug/zcore/hsa")).strip());
+            // Someone releases the HSA by hand: what is left of it can no longer be read (ENODATA: not retried).
+            Files.writeString(m.path("sys/kernel/debug/zcore/hsa"), "0");
+            Exec.Result resumed = save("--resume", "--retries", "3", "--retry-delay", "1", m.root.toString(),
+                    dump.toString());
+            assertEquals(11, resumed.exit(), resumed.all());
+            assertTrue(resumed.stderr().contains(m.path("proc/vmcore").toString()) && resumed.stderr().contains("ENODATA")
+                    && resumed.stderr().contains("a permanent error") && resumed.stderr().contains("--resume"),
+                    resumed.all());
+            JsonNode manifest = JSON.readTree(Files.readString(out.resolve("vmcore.manifest.json")));
+            assertEquals("pending", manifest.get("releases").get(0).get("state").asText());
+            assertEquals(1, events(m.stats(), "release", "HSA").size(), "only the release by hand");
+        }
+    }
+
+    @Test
     void phypReleasesEveryRangeOnlyAfterSavingItAndTheDumpIsRearmed() throws Exception {
         Path dump = out.resolve("vmcore");
         try (Mounted faulty = Mounted.mount(with(PHYP, "--saved-area-fail-rate", "0.05", "--fault-seed", "9"))) {

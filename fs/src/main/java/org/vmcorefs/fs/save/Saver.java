@@ -645,11 +645,16 @@ public final class Saver {
 
     private void verifyAll() throws SaveException {
         List<Manifest.Segment> bad = new ArrayList<>();
-        try (SourceFile out = open(opt.outFile())) {
+        try (SourceFile out = open(opt.outFile());
+                Progress progress = progressFactory.create("verify " + opt.outFile().getFileName(),
+                        manifest.outputSize, 0)) {
+            long done = 0;
             for (Manifest.Segment s : manifest.segments) {
                 if (!segmentOnDiskMatches(out, s)) {
                     bad.add(s);
                 }
+                done += s.length;
+                progress.update(done);
             }
         }
         if (!bad.isEmpty()) {

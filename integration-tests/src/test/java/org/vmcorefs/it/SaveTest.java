@@ -74,10 +74,10 @@ class SaveTest {
 
     @Test
     void anInterruptedSaveResumedGivesTheSameFile() throws Exception {
-        try (Mounted m = Mounted.mount("--memory", "512M", "--seed", "13")) {
+        try (Mounted m = Mounted.mount("--memory", "256M", "--seed", "13")) {
             Path dump = out.resolve("vmcore");
             // Halts the JVM as SIGKILL would, in the middle of the sixth segment.
-            Exec.Result first = save(120, "--segment-size", "16M", "--debug-halt-after-segments", "5",
+            Exec.Result first = save(120, "--segment-size", "8M", "--debug-halt-after-segments", "5",
                     m.root.toString(), dump.toString());
             assertEquals(137, first.exit(), first.all());
             JsonNode manifest = JSON.readTree(Files.readString(out.resolve("vmcore.manifest.json")));
@@ -97,6 +97,38 @@ class SaveTest {
             assertEquals(15, again.exit(), "no overwrite without --resume: " + again.all());
             Exec.Result resumed = save(120, "--resume", m.root.toString(), dump.toString()).ok();
             assertTrue(resumed.stderr().contains("5 done segments verified"), resumed.all());
+            assertSameBytes(m.path("proc/vmcore"), dump);
+        }
+    }
+
+    @Test
+    void aSaveKilledWithSigkillPartwayIsResumedIntoTheSameFile() throws Exception {
+        try (Mounted m = Mounted.mount("--memory", "1G", "--seed", "15")) {
+            Path dump = out.resolve("vmcore");
+            Path manifestFile = out.resolve("vmcore.manifest.json");
+            Process p = new ProcessBuilder(Mounted.LAUNCHER.toString(), "save", "--progress", "none", "--segment-size",
+                    "8M", m.root.toString(), dump.toString()).redirectErrorStream(true)
+                    .redirectOutput(out.resolve("save.log").toFile()).start();
+            long done = 0;
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            while (done < 3 && p.isAlive() && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+                try {
+                    done = 0;
+                    for (JsonNode s : JSON.readTree(Files.readString(manifestFile)).get("segments")) {
+                        done += s.get("state").asText().equals("done") ? 1 : 0;
+                    }
+                } catch (java.io.IOException e) {
+                    done = 0; // not written yet
+                }
+            }
+            assertTrue(p.isAlive(), "the save ended before it could be killed: " + Files.readString(out.resolve("save.log")));
+            p.destroyForcibly(); // SIGKILL
+            p.waitFor();
+            assertEquals(137, p.exitValue());
+            Exec.Result resumed = save(120, "--resume", m.root.toString(), dump.toString()).ok();
+            assertTrue(resumed.stderr().matches("(?s).*resuming .*: ([3-9]|[1-9][0-9]+) done segments verified.*"),
+                    resumed.all());
             assertSameBytes(m.path("proc/vmcore"), dump);
         }
     }

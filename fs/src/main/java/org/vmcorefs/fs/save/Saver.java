@@ -12,12 +12,12 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
-import java.time.Instant;
-import java.util.function.LongFunction;
+import java.util.function.LongConsumer;
 import jnr.constants.platform.Errno;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -449,10 +449,7 @@ public final class Saver {
                 }
                 boolean halt = opt.haltAfterSegments() >= 0 && doneThisRun == opt.haltAfterSegments();
                 final long base = done;
-                copySegment(src, out, buf, s, halt, n -> {
-                    progress.update(base + n);
-                    return null;
-                });
+                copySegment(src, out, buf, s, halt, n -> progress.update(base + n));
                 out.force(true);
                 s.state = Manifest.State.done;
                 done += s.length;
@@ -468,7 +465,7 @@ public final class Saver {
     }
 
     private void copySegment(SourceFile src, FileChannel out, ByteBuffer buf, Manifest.Segment s, boolean halt,
-            LongFunction<Void> progress) throws SaveException, IOException {
+            LongConsumer progress) throws SaveException, IOException {
         switch (s.kind) {
             case zero -> {
                 // Known zero: a hole of the sparse output, nothing read or written.
@@ -495,7 +492,7 @@ public final class Saver {
             allZero &= write(out, buf, off);
             off += buf.limit();
             bytesCopied += buf.limit();
-            progress.apply(off - s.offset);
+            progress.accept(off - s.offset);
             if (halt && off < s.end()) {
                 LOG.warn("test hook: halting in the middle of segment {}", s);
                 messages.println("vmcorefs save: test hook: halting after a part of segment " + s);

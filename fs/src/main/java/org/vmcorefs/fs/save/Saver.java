@@ -276,10 +276,11 @@ public final class Saver {
         if (region != null) {
             specs.addAll(Planner.phyp(region, segments, ds));
         }
-        if (!opt.release()) {
-            specs.clear();
-        }
         manifest = Planner.plan(ds, segments, tail, specs);
+        if (!opt.release()) {
+            // The copy order stays (what a saved area holds first); only the releases go.
+            manifest.releases.clear();
+        }
         manifest.mechanism = mechanism.id();
         manifest.format = opt.format().name();
         manifest.source = src.path().toString();

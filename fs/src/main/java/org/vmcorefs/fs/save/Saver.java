@@ -494,8 +494,9 @@ public final class Saver {
             off += buf.limit();
             bytesCopied += buf.limit();
             progress.accept(off - s.offset);
-            if (halt && off < s.end()) {
-                LOG.warn("test hook: halting in the middle of segment {}", s);
+            if (halt) {
+                // After its first part (or all of a one-read segment), before the manifest records it.
+                LOG.warn("test hook: halting in segment {}", s);
                 messages.println("vmcorefs save: test hook: halting after a part of segment " + s);
                 messages.flush();
                 Runtime.getRuntime().halt(137);

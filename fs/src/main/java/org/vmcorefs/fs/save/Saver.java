@@ -16,7 +16,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Set;
 import java.util.function.LongConsumer;
 import jnr.constants.platform.Errno;
 import org.slf4j.Logger;
@@ -33,10 +32,7 @@ import org.vmcorefs.machine.MemoryRange;
  */
 public final class Saver {
     private static final Logger LOG = LoggerFactory.getLogger(Saver.class);
-    /** Reads are this large while they succeed; after a failure they drop to a page and grow back. */
-    static final int READ_SIZE = 1 << 20;
-    private static final Set<Integer> TRANSIENT = Set.of(Errno.EIO.intValue(), Errno.EAGAIN.intValue(),
-            Errno.EINTR.intValue(), Errno.EBUSY.intValue());
+    static final int READ_SIZE = RetryingReader.READ_SIZE;
 
     /** The output's format: the source ELF core as it is, or s390's standalone dump format. */
     public enum Format { elf, s390 }
@@ -60,11 +56,11 @@ public final class Saver {
     }
 
     private final Options opt;
+    private RetryingReader reader;
     private final PrintStream messages;
     private final ProgressFactory progressFactory;
     private Manifest manifest;
     private Path manifestPath;
-    private long transientErrors;
     private long bytesCopied;
     private int releasesDone;
 
@@ -106,6 +102,8 @@ public final class Saver {
             throw new SaveException(SaveException.NO_DUMP, sourcePath + " does not exist");
         }
         manifestPath = Manifest.pathFor(opt.outFile());
+        reader = new RetryingReader(opt.maxAttempts(), opt.retryDelayMillis(), "nothing that was not saved has been "
+                + "released, and " + manifestPath + " lets --resume continue");
         LOG.info("{} dump under {}; copying {}", mechanism.id(), root, sourcePath);
         try (SourceFile src = openSource(sourcePath)) {
             if (opt.resume()) {
@@ -121,7 +119,7 @@ public final class Saver {
         fireReleases(true);
         long disk = diskUsage(opt.outFile());
         return new Result(mechanism, manifest.outputSize, bytesCopied, disk, manifest.segments.size(), releasesDone,
-                transientErrors, System.nanoTime() - t0);
+                reader.transientErrors(), System.nanoTime() - t0);
     }
 
     private SourceFile openSource(Path p) throws SaveException {
@@ -162,7 +160,7 @@ public final class Saver {
 
     private S390DumpHeader s390Header(SourceFile src) throws SaveException {
         ByteBuffer h = ByteBuffer.allocateDirect(S390DumpHeader.SIZE);
-        readRange(src, 0, h);
+        reader.read(src, 0, h);
         try {
             return S390DumpHeader.readFrom(h.flip());
         } catch (DumpException e) {
@@ -214,7 +212,7 @@ public final class Saver {
         ByteBuffer b = ByteBuffer.allocateDirect(READ_SIZE);
         for (long off = 0; off < length; ) {
             b.clear().limit((int) Math.min(READ_SIZE, length - off));
-            readRange(src, off, b);
+            reader.read(src, off, b);
             b.flip();
             off += b.remaining();
             md.update(b);
@@ -412,7 +410,7 @@ public final class Saver {
                     continue;
                 }
                 checked++;
-                if (!segmentOnDiskMatches(out, s)) {
+                if (!Verifier.matches(out, s, manifest.outputSize)) {
                     if (releasedDependsOn(i)) {
                         throw new SaveException(SaveException.VERIFY_FAILED, String.format("%s: segment %s does not "
                                 + "match its checksum, and the memory it held has been released: it cannot be "
@@ -487,7 +485,7 @@ public final class Saver {
         boolean allZero = true;
         for (long off = s.offset; off < s.end(); ) {
             buf.clear().limit((int) Math.min(buf.capacity(), s.end() - off));
-            readRange(src, off, buf);
+            reader.read(src, off, buf);
             buf.flip();
             md.update(buf.duplicate());
             allZero &= write(out, buf, off);
@@ -510,14 +508,14 @@ public final class Saver {
     private boolean write(FileChannel out, ByteBuffer buf, long offset) throws IOException {
         if (!opt.excludeZero()) {
             writeFully(out, buf.duplicate(), offset);
-            return isZero(buf, 0, buf.limit());
+            return Verifier.isZero(buf, 0, buf.limit());
         }
         boolean allZero = true;
         int page = 4096;
         int runStart = -1;
         for (int p = 0; p < buf.limit(); p += page) {
             int end = Math.min(buf.limit(), p + page);
-            boolean zero = isZero(buf, p, end);
+            boolean zero = Verifier.isZero(buf, p, end);
             allZero &= zero;
             if (!zero && runStart < 0) {
                 runStart = p;
@@ -532,80 +530,9 @@ public final class Saver {
         return allZero;
     }
 
-    private static boolean isZero(ByteBuffer b, int from, int to) {
-        int i = from;
-        for (; i + 8 <= to; i += 8) {
-            if (b.getLong(i) != 0) {
-                return false;
-            }
-        }
-        for (; i < to; i++) {
-            if (b.get(i) != 0) {
-                return false;
-            }
-        }
-        return true;
-    }
-
     private static void writeFully(FileChannel out, ByteBuffer b, long offset) throws IOException {
         while (b.hasRemaining()) {
             offset += out.write(b, offset);
-        }
-    }
-
-    /**
-     * Fills {@code dst} from the source at {@code offset}. A transient error (EIO from an SCLP or hypervisor
-     * request) is retried after a doubling delay, with page-sized reads so that one failing block does not
-     * sink a whole megabyte; the size grows back as reads succeed. A permanent errno, an early end of file,
-     * or more than maxAttempts failures in a row at one place stop the save.
-     */
-    void readRange(SourceFile src, long offset, ByteBuffer dst) throws SaveException {
-        int size = dst.remaining();
-        int attempts = 0;
-        while (dst.hasRemaining()) {
-            int limit = dst.limit();
-            dst.limit(dst.position() + Math.min(size, dst.remaining()));
-            int n;
-            try {
-                n = src.read(dst, offset);
-            } catch (SourceFile.Failure e) {
-                dst.limit(limit);
-                if (!TRANSIENT.contains(e.errno)) {
-                    throw permanent(e, "a permanent error");
-                }
-                attempts++;
-                transientErrors++;
-                if (attempts >= opt.maxAttempts()) {
-                    throw permanent(e, attempts + " failed attempts in a row");
-                }
-                long delay = Math.min(2000, opt.retryDelayMillis() << Math.min(20, attempts - 1));
-                LOG.info("{}; retry {} of {} in {} ms", e.getMessage(), attempts, opt.maxAttempts() - 1, delay);
-                size = 4096;
-                sleep(delay);
-                continue;
-            }
-            dst.limit(limit);
-            if (n == 0) {
-                throw new SaveException(SaveException.READ_FAILED, String.format("%s ends at offset %d (0x%x), "
-                        + "before the size its headers promise; the manifest is kept", src.path(), offset, offset));
-            }
-            offset += n;
-            attempts = 0;
-            size = Math.min(READ_SIZE, size * 2);
-        }
-    }
-
-    private SaveException permanent(SourceFile.Failure e, String why) {
-        return new SaveException(SaveException.READ_FAILED, e.getMessage() + ": " + why + "; nothing that was not "
-                + "saved has been released, and " + manifestPath + " lets --resume continue", e);
-    }
-
-    private static void sleep(long millis) throws SaveException {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new SaveException(SaveException.READ_FAILED, "interrupted");
         }
     }
 
@@ -649,7 +576,7 @@ public final class Saver {
                         manifest.outputSize, 0)) {
             long done = 0;
             for (Manifest.Segment s : manifest.segments) {
-                if (!segmentOnDiskMatches(out, s)) {
+                if (!Verifier.matches(out, s, manifest.outputSize)) {
                     bad.add(s);
                 }
                 done += s.length;
@@ -663,45 +590,6 @@ public final class Saver {
         LOG.info("verified {} segments of {}", manifest.segments.size(), opt.outFile());
     }
 
-    /** Whether the output's bytes of {@code s} are what was written: its SHA-256, or all zero for a zero segment. */
-    private boolean segmentOnDiskMatches(SourceFile out, Manifest.Segment s) throws SaveException {
-        ByteBuffer buf = ByteBuffer.allocateDirect(READ_SIZE);
-        try {
-            if (s.zero) {
-                // Only the data parts of a sparse file need reading; holes are zero.
-                for (long off = s.offset; off < s.end(); ) {
-                    long data = out.nextData(off);
-                    if (data < 0 || data >= s.end()) {
-                        return true;
-                    }
-                    long hole = Math.min(s.end(), out.nextHole(data, manifest.outputSize));
-                    for (long p = data; p < hole; ) {
-                        buf.clear().limit((int) Math.min(buf.capacity(), hole - p));
-                        out.readFully(buf, p);
-                        buf.flip();
-                        if (!isZero(buf, 0, buf.limit())) {
-                            return false;
-                        }
-                        p += buf.limit();
-                    }
-                    off = hole;
-                }
-                return true;
-            }
-            MessageDigest md = sha256();
-            for (long off = s.offset; off < s.end(); ) {
-                buf.clear().limit((int) Math.min(buf.capacity(), s.end() - off));
-                out.readFully(buf, off);
-                buf.flip();
-                off += buf.limit();
-                md.update(buf);
-            }
-            return HexFormat.of().formatHex(md.digest()).equals(s.sha256);
-        } catch (SourceFile.Failure e) {
-            throw new SaveException(SaveException.VERIFY_FAILED, "cannot read back " + opt.outFile() + ": " + e.getMessage(), e);
-        }
-    }
-
     // ---------------------------------------------------------------- helpers
 
     private void store() throws SaveException {
@@ -712,7 +600,7 @@ public final class Saver {
         }
     }
 
-    private static MessageDigest sha256() {
+    static MessageDigest sha256() {
         try {
             return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {

@@ -29,37 +29,4 @@ class LayeredMemoryTest {
             }
         }
     }
-
-    @Test
-    void oneReadAcrossAGapReadsTheExtentAfterIt() throws DumpException {
-        byte[] x = "xx".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-        byte[] y = "yyy".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-        PhysicalMemory b = (a, dst) -> {
-            while (dst.hasRemaining()) {
-                dst.put((byte) 'b');
-            }
-        };
-        LayeredMemory mem = LayeredMemory.over(b).put(4, 2, new BytesMemory(x), 0).put(10, 3, new BytesMemory(y), 0)
-                .build();
-        for (int block : new int[] {2, 8, 128}) {
-            ByteBuffer all = ByteBuffer.allocate(16);
-            for (int off = 0; off < 16; off += block) {
-                mem.read(off, all.slice(off, Math.min(block, 16 - off)));
-            }
-            assertEquals("bbbbxxbbbbyyybbb", new String(all.array(), java.nio.charset.StandardCharsets.US_ASCII),
-                    "reads of " + block + " bytes");
-        }
-    }
-
-    @Test
-    void knownZerosAsksTheExtentsAndTheBackgroundAcrossGaps() {
-        long mib = 1L << 20;
-        SyntheticMemory empty = new SyntheticMemory(1, 0.0);
-        SyntheticMemory full = new SyntheticMemory(2, 1.0);
-        LayeredMemory mem = LayeredMemory.over(empty).put(4 * mib, 2 * mib, full, 0)
-                .put(10 * mib, 2 * mib, empty, 100 * mib).build();
-        java.util.List<String> seen = new java.util.ArrayList<>();
-        mem.knownZeros(mib, 15 * mib, (a, l) -> seen.add(a / mib + "+" + l / mib));
-        assertEquals(java.util.List.of("1+3", "6+4", "10+2", "12+4"), seen);
-    }
 }

@@ -128,6 +128,7 @@ final class SaveCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--resume and --force exclude each other");
         }
         boolean terminal = System.console() != null;
+        boolean bar = progress.equals("bar") || (progress.equals("auto") && terminal);
         Saver.ProgressFactory pf = switch (progress) {
             case "auto" -> terminal ? (t, total, done) -> Progress.bar(t, total, done, System.out)
                     : (t, total, done) -> Progress.lines(t, total, done, System.out, 2000);
@@ -140,7 +141,7 @@ final class SaveCommand implements Callable<Integer> {
         Saver.Options o = new Saver.Options(root.toAbsolutePath().normalize(), outFile.toAbsolutePath().normalize(),
                 format, excludeZero, resume, force, !noVerify, !noRelease, segmentSize, retries, retryDelay, haltAfter);
         try {
-            Saver.Result r = new Saver(o, System.err, pf).run();
+            Saver.Result r = new Saver(o, bar ? Progress.besideBar(System.err) : System.err, pf).run();
             System.err.printf("vmcorefs save: %s saved to %s (%s on disk), %d segments%s, %d release(s), "
                     + "%d transient error(s) retried, %.1f s%n", r.mechanism().id(), outFile,
                     r.diskBytes() < 0 ? "?" : humanSize(r.diskBytes()), r.segments(),

@@ -80,6 +80,20 @@ public interface Progress extends AutoCloseable {
         };
     }
 
+    /**
+     * Messages for a terminal that shows a bar: each one first clears the bar's line, so that it stands on
+     * a line of its own and the bar is drawn again below it at its next refresh.
+     */
+    static PrintStream besideBar(PrintStream out) {
+        return new PrintStream(out, true) {
+            @Override
+            public void println(String line) {
+                super.print("\r\033[K");
+                super.println(line);
+            }
+        };
+    }
+
     private static String format(Duration d) {
         return String.format("%d:%02d:%02d", d.toHours(), d.toMinutesPart(), d.toSecondsPart());
     }

@@ -287,10 +287,10 @@ public final class Saver {
         manifest.sourceFingerprint = fingerprint(src, ds.headersEnd());
         long zeroBytes = manifest.segments.stream().filter(s -> s.kind == Manifest.Kind.zero).mapToLong(s -> s.length)
                 .sum();
-        messages.printf("vmcorefs save: %s, %s from %s in %d segments%s%s%n", mechanism.id(),
+        messages.println(String.format("vmcorefs save: %s, %s from %s in %d segments%s%s", mechanism.id(),
                 Sizes.human(manifest.outputSize), src.path(), manifest.segments.size(),
                 zeroBytes > 0 ? ", " + Sizes.human(zeroBytes) + " known zero (not read)" : "",
-                manifest.releases.isEmpty() ? "" : ", " + manifest.releases.size() + " releases");
+                manifest.releases.isEmpty() ? "" : ", " + manifest.releases.size() + " releases"));
         try {
             try (RandomAccessFile f = new RandomAccessFile(opt.outFile().toFile(), "rw")) {
                 f.setLength(0);
@@ -416,16 +416,18 @@ public final class Saver {
                                 + "match its checksum, and the memory it held has been released: it cannot be "
                                 + "copied again", opt.outFile(), s));
                     }
-                    messages.printf("vmcorefs save: segment %s on disk does not match its checksum; copying it again%n", s);
+                    messages.println(String.format(
+                            "vmcorefs save: segment %s on disk does not match its checksum; copying it again", s));
                     s.state = Manifest.State.pending;
                     recopy++;
                 }
             }
         }
         store();
-        messages.printf("vmcorefs save: resuming %s: %d done segments verified%s, %s left%n", opt.outFile(), checked,
+        messages.println(String.format("vmcorefs save: resuming %s: %d done segments verified%s, %s left",
+                opt.outFile(), checked,
                 recopy > 0 ? " (" + recopy + " to copy again)" : "",
-                Sizes.human(manifest.outputSize - manifest.bytesDone()));
+                Sizes.human(manifest.outputSize - manifest.bytesDone())));
     }
 
     private boolean releasedDependsOn(int segment) {

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.vmcorefs.machine.Buffers;
 import org.vmcorefs.machine.DumpException;
+import org.vmcorefs.machine.MemoryRange;
 import org.vmcorefs.machine.PhysicalMemory;
 
 /**
@@ -15,6 +16,10 @@ public final class Layout {
     /** Where a segment's bytes come from; {@code offset} is relative to the segment. */
     public interface Source {
         void read(long offset, ByteBuffer dst) throws DumpException;
+
+        /** Reports the parts of [offset, offset + length) known to be all zeros without reading them. */
+        default void knownZeros(long offset, long length, PhysicalMemory.ZeroSink sink) {
+        }
     }
 
     /** A segment at file offset {@code offset}, {@code length} bytes long. */
@@ -87,6 +92,28 @@ public final class Layout {
         return total;
     }
 
+    /**
+     * The file ranges, as [start, start + size), that are known to read as all zeros without reading them:
+     * zero padding and memory that knows it is empty (see {@link PhysicalMemory#knownZeros}). Sorted and
+     * merged; computed from the segments, nothing is read.
+     */
+    public List<MemoryRange> knownZeros() {
+        List<MemoryRange> out = new ArrayList<>();
+        for (Segment s : segments) {
+            long base = s.offset;
+            s.source.knownZeros(0, s.length, (offset, length) -> {
+                long start = base + offset;
+                MemoryRange last = out.isEmpty() ? null : out.get(out.size() - 1);
+                if (last != null && last.end() == start) {
+                    out.set(out.size() - 1, new MemoryRange(last.start(), last.size() + length));
+                } else if (length > 0) {
+                    out.add(new MemoryRange(start, length));
+                }
+            });
+        }
+        return out;
+    }
+
     /** The segment holding {@code offset} (which is inside the file). */
     public Segment segmentAt(long offset) {
         return segments[indexOf(offset)];
@@ -127,7 +154,17 @@ public final class Layout {
         }
 
         public Builder zeros(long length) {
-            return add(length, (offset, dst) -> Buffers.zero(dst, dst.remaining()), "zeros");
+            return add(length, new Source() {
+                @Override
+                public void read(long offset, ByteBuffer dst) {
+                    Buffers.zero(dst, dst.remaining());
+                }
+
+                @Override
+                public void knownZeros(long offset, long n, PhysicalMemory.ZeroSink sink) {
+                    sink.zero(offset, n);
+                }
+            }, "zeros");
         }
 
         /** Appends a copy of {@code bytes}' remaining content. */
@@ -139,7 +176,17 @@ public final class Layout {
         }
 
         public Builder memory(PhysicalMemory memory, long address, long length, String description) {
-            return add(length, (offset, dst) -> memory.read(address + offset, dst), description);
+            return add(length, new Source() {
+                @Override
+                public void read(long offset, ByteBuffer dst) throws DumpException {
+                    memory.read(address + offset, dst);
+                }
+
+                @Override
+                public void knownZeros(long offset, long n, PhysicalMemory.ZeroSink sink) {
+                    memory.knownZeros(address + offset, n, (a, l) -> sink.zero(a - address, l));
+                }
+            }, description);
         }
 
         /** Zeros up to the next multiple of {@code alignment}. */

@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         description = {
             "Serves a crashed machine's dump interfaces (/proc/vmcore, /dev/oldmem, ...) as real files,",
             "from a simulated machine or a real dump replayed as one."},
-        subcommands = {MountCommand.class, UnmountCommand.class, StatsCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {MountCommand.class, UnmountCommand.class, StatsCommand.class, SaveCommand.class, CommandLine.HelpCommand.class},
         footerHeading = "%nExit codes:%n",
         footer = {
             "  0  success",
@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
             "  vmcorefs mount --memory 1T --cpus 8 ./mnt     # a sparse 1 TiB machine, mounted as fast",
             "  vmcorefs mount --image guest.elf ./mnt        # replay a QEMU or /proc/vmcore dump",
             "  vmcorefs stats ./mnt",
+            "  vmcorefs save ./mnt /var/tmp/vmcore           # copy the dump away (see save --help)",
             "  vmcorefs unmount ./mnt"})
 public final class Main {
     private Main() {

@@ -38,6 +38,7 @@ import picocli.CommandLine.Parameters;
             "  MOUNTPOINT/proc/vmcore           the crashed kernel's memory as an ELF core (0400)",
             "  MOUNTPOINT/dev/oldmem            physical memory as it is now, offset = address (0400)",
             "  MOUNTPOINT/.vmcorefs/stats.json  what was served and fetched (0400)",
+            "  MOUNTPOINT/.vmcorefs/zero-ranges proc/vmcore's ranges known to be zero, for save --exclude-zero (0400)",
             "",
             "Files of profile ppc64-phyp (phyp-assisted dump; --memory 768M or more):",
             "  MOUNTPOINT/proc/vmcore                the dump, ELF64 MSB core (0400)",
@@ -337,6 +338,7 @@ final class MountCommand implements Callable<Integer> {
         about.put("directIo", !pageCache);
         about.put("strict", strict);
         tree.add(StatsFile.PATH, new StatsFile(machine, stats, about));
+        tree.add(ZeroRangesFile.PATH, ZeroRangesFile.of(tree));
         com.sun.security.auth.module.UnixSystem user = new com.sun.security.auth.module.UnixSystem();
         VmcoreFs fs = new VmcoreFs(tree, stats, user.getUid(), user.getGid(), !pageCache);
 

@@ -64,6 +64,33 @@ public final class LayeredMemory implements PhysicalMemory {
         }
     }
 
+    /** Asks each extent's source, and the background between extents, about its part of the range. */
+    @Override
+    public void knownZeros(long address, long length, ZeroSink sink) {
+        long end = address + length;
+        int i = indexAtOrBefore(address);
+        while (address < end) {
+            if (i >= 0 && i < extents.length && address >= extents[i].start && address < extents[i].end()) {
+                Extent e = extents[i];
+                long n = Math.min(end, e.end()) - address;
+                long shift = e.sourceAddress - e.start;
+                e.source.knownZeros(address + shift, n, (a, l) -> sink.zero(a - shift, l));
+                address += n;
+                // As in read: step on only to an extent that starts right here.
+                if (i + 1 < extents.length && extents[i + 1].start == address) {
+                    i++;
+                }
+            } else {
+                int next = i + 1;
+                long limit = next < extents.length ? extents[next].start : Long.MAX_VALUE;
+                long n = Math.min(end, limit) - address;
+                background.knownZeros(address, n, sink);
+                address += n;
+                i = next;
+            }
+        }
+    }
+
     private static void readPart(PhysicalMemory source, long address, ByteBuffer dst, int n)
             throws DumpException {
         if (n == dst.remaining()) {

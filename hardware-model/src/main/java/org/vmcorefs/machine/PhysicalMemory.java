@@ -10,6 +10,20 @@ public interface PhysicalMemory {
      */
     void read(long address, ByteBuffer dst) throws DumpException;
 
+    /**
+     * Reports, in ascending order, the parts of [address, address + length) that this memory knows to read
+     * as all zeros without reading them (synthetic memory's empty blocks). Knowing nothing is always
+     * correct, and is the default.
+     */
+    default void knownZeros(long address, long length, ZeroSink sink) {
+    }
+
+    /** Receives ranges known to be all zeros. */
+    @FunctionalInterface
+    interface ZeroSink {
+        void zero(long address, long length);
+    }
+
     /** Memory that reads as zeros everywhere. */
     PhysicalMemory ZEROS = (address, dst) -> Buffers.zero(dst, dst.remaining());
 }

@@ -16,6 +16,8 @@ import java.nio.ByteOrder;
 public final class SyntheticMemory implements PhysicalMemory {
     static final int PAGE = 4096;
     static final int BLOCK_SHIFT = 21;
+    /** The granule of population: a 2 MiB block either holds data or is all zero pages. */
+    public static final long BLOCK_SIZE = 1L << BLOCK_SHIFT;
     private static final int TABLE = 64 * 1024;
 
     private final long seed;
@@ -57,14 +59,42 @@ public final class SyntheticMemory implements PhysicalMemory {
 
     /** Whether the page holding {@code address} is all zeros. */
     public boolean isZeroPage(long address) {
-        long pfn = address >>> 12;
-        long block = address >>> BLOCK_SHIFT;
-        if (populatedThreshold != -1
-                && Long.compareUnsigned(mix(seed ^ 0x5851F42D4C957F2DL ^ block * 0x9E3779B97F4A7C15L),
-                        populatedThreshold) >= 0) {
+        if (!isBlockPopulated(address >>> BLOCK_SHIFT)) {
             return true;
         }
-        return (pageHash(pfn) & 7) == 0;
+        return (pageHash(address >>> 12) & 7) == 0;
+    }
+
+    /**
+     * Whether 2 MiB block number {@code block} (addresses [block * BLOCK_SIZE, (block + 1) * BLOCK_SIZE))
+     * holds data; an unpopulated block is all zero pages.
+     */
+    public boolean isBlockPopulated(long block) {
+        return populatedThreshold == -1
+                || Long.compareUnsigned(mix(seed ^ 0x5851F42D4C957F2DL ^ block * 0x9E3779B97F4A7C15L),
+                        populatedThreshold) < 0;
+    }
+
+    /** Reports the unpopulated blocks' parts of the range, merged into runs. */
+    @Override
+    public void knownZeros(long address, long length, ZeroSink sink) {
+        long end = address + length;
+        long runStart = -1;
+        for (long a = address; a < end; ) {
+            long blockEnd = Math.min(end, ((a >>> BLOCK_SHIFT) + 1) << BLOCK_SHIFT);
+            if (!isBlockPopulated(a >>> BLOCK_SHIFT)) {
+                if (runStart < 0) {
+                    runStart = a;
+                }
+            } else if (runStart >= 0) {
+                sink.zero(runStart, a - runStart);
+                runStart = -1;
+            }
+            a = blockEnd;
+        }
+        if (runStart >= 0) {
+            sink.zero(runStart, end - runStart);
+        }
     }
 
     private long pageHash(long pfn) {

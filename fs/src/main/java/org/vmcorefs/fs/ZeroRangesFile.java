@@ -1,0 +1,71 @@
+package org.vmcorefs.fs;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.vmcorefs.format.CaptureEnvironment;
+import org.vmcorefs.format.DumpTree;
+import org.vmcorefs.format.LayoutFile;
+import org.vmcorefs.format.VirtualFile;
+import org.vmcorefs.machine.MemoryRange;
+
+/**
+ * {@code .vmcorefs/zero-ranges}: the file ranges of proc/vmcore that the simulator knows are all zero (the
+ * unpopulated 2 MiB blocks of synthetic memory, zero padding), one "OFFSET LENGTH" line each, in hex.
+ * A simulator-only shortcut for {@code vmcorefs save --exclude-zero}: a real capture kernel has no such
+ * file. Empty for a replayed image. Computed on first use from the vmcore's layout, without reading memory.
+ */
+final class ZeroRangesFile implements VirtualFile {
+    static final String PATH = "/.vmcorefs/zero-ranges";
+
+    private final LayoutFile vmcore;
+    private volatile byte[] bytes;
+
+    private ZeroRangesFile(LayoutFile vmcore) {
+        this.vmcore = vmcore;
+    }
+
+    /** The file for {@code tree}'s proc/vmcore; empty if the tree has none. */
+    static ZeroRangesFile of(DumpTree tree) {
+        return new ZeroRangesFile(tree.file(CaptureEnvironment.VMCORE) instanceof LayoutFile f ? f : null);
+    }
+
+    static String render(List<MemoryRange> ranges) {
+        StringBuilder b = new StringBuilder();
+        for (MemoryRange r : ranges) {
+            b.append(Long.toHexString(r.start())).append(' ').append(Long.toHexString(r.size())).append('\n');
+        }
+        return b.toString();
+    }
+
+    private byte[] bytes() {
+        byte[] b = bytes;
+        if (b == null) {
+            // The machine's memory does not change its zero blocks: rendered once, on first use.
+            b = render(vmcore == null ? List.of() : vmcore.layout().knownZeros()).getBytes(StandardCharsets.US_ASCII);
+            bytes = b;
+        }
+        return b;
+    }
+
+    @Override
+    public long size() {
+        return bytes().length;
+    }
+
+    @Override
+    public int mode() {
+        return 0400;
+    }
+
+    @Override
+    public int read(long offset, ByteBuffer dst) {
+        byte[] b = bytes();
+        if (offset >= b.length) {
+            return 0;
+        }
+        int n = (int) Math.min(dst.remaining(), b.length - offset);
+        dst.put(b, (int) offset, n);
+        return n;
+    }
+}

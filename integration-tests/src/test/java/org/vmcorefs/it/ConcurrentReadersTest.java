@@ -57,6 +57,7 @@ class ConcurrentReadersTest {
             }
             ExecutorService pool = Executors.newFixedThreadPool(READERS);
             AtomicLong checked = new AtomicLong();
+            java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(READERS);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(SECONDS);
             List<Future<?>> futures = new ArrayList<>();
             for (int r = 0; r < READERS; r++) {
@@ -82,10 +83,24 @@ class ConcurrentReadersTest {
                             try {
                                 n = f.read(offset, want);
                             } catch (org.vmcorefs.machine.DumpException refused) {
-                                // Refused in-process (e.g. a hole of zcore/mem): the mount must refuse too.
-                                int at = got.position();
-                                org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
-                                        () -> open.get(p).read(got, offset + at), p + " @" + offset);
+                                // Refused in-process (e.g. a hole of zcore/mem): the mount refuses too. A read
+                                // the kernel split into several FUSE requests may instead come back short, with
+                                // the bytes before the refused piece, as any FUSE file system's would.
+                                int k;
+                                try {
+                                    k = open.get(p).read(got, offset);
+                                } catch (java.io.IOException expectedToo) {
+                                    continue;
+                                }
+                                assertTrue(k >= 0 && k < length, p + " @" + offset + ": " + k + " of " + length
+                                        + " bytes read where the model refuses");
+                                want.clear().limit(k);
+                                f.read(offset, want);
+                                byte[] a = new byte[k];
+                                byte[] b = new byte[k];
+                                want.flip().get(a);
+                                got.flip().get(b);
+                                assertArrayEquals(a, b, p + " @" + offset + " short read");
                                 continue;
                             }
                             FileChannel ch = open.get(p);
@@ -101,6 +116,10 @@ class ConcurrentReadersTest {
                             checked.addAndGet(n);
                         }
                     } finally {
+                        // Any close of zcore/mem releases the HSA (zcore_release): close only once every
+                        // reader is done reading.
+                        done.countDown();
+                        done.await(SECONDS + 60, TimeUnit.SECONDS);
                         for (FileChannel ch : open.values()) {
                             ch.close();
                         }

@@ -103,6 +103,11 @@ final class Mounted implements AutoCloseable {
             try (Stream<Path> s = Files.walk(root)) {
                 s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
             }
+            // The daemon's log, named in the mount's output ("..., log /path)"): not kept after a clean end.
+            java.util.regex.Matcher log = java.util.regex.Pattern.compile("log (/\\S+?)\\)").matcher(mountResult.stdout());
+            if (r.exit() == 0 && log.find()) {
+                Files.deleteIfExists(Path.of(log.group(1)));
+            }
         }
     }
 }

@@ -179,17 +179,9 @@ public final class ElfCoreReader {
             throw new FormatException(path + ": " + e.getMessage(), e);
         }
 
-        String vmcoreinfo = "";
-        List<CpuState> cpus = new ArrayList<>();
-        long[] blank = new long[arch.registerNames().size()];
-        for (ElfNote n : h.notes()) {
-            if (n.name().equals(ElfNote.VMCOREINFO)) {
-                vmcoreinfo = new String(n.desc(), StandardCharsets.US_ASCII).replace("\0", "");
-            } else if (n.name().equals(ElfNote.CORE) && n.type() == ElfNote.NT_PRSTATUS) {
-                cpus.add(new CpuState(arch, cpus.size(), ElfPrstatus.registers(n.desc(), arch, blank), new byte[0],
-                        ElfPrstatus.pid(n.desc(), arch)));
-            }
-        }
+        NoteContents contents = NoteContents.of(h.notes(), arch);
+        String vmcoreinfo = contents.vmcoreinfo();
+        List<CpuState> cpus = contents.cpus();
         Map<String, String> info = Vmcoreinfo.parse(vmcoreinfo);
         long kaslr = hex(info.get("KERNELOFFSET"), 0);
         long directMap = linearOffsets.size() == 1 ? linearOffsets.iterator().next() : 0;
@@ -288,7 +280,29 @@ public final class ElfCoreReader {
         };
     }
 
-    private static long hex(String value, long fallback) {
+    /**
+     * What a dump's notes say of the crashed system: a CPU per "CORE" NT_PRSTATUS, in note order, with its
+     * pr_pid, and the VMCOREINFO text ("" without one). Shared by every reader of kernel-written notes.
+     */
+    record NoteContents(List<CpuState> cpus, String vmcoreinfo) {
+        static NoteContents of(List<ElfNote> notes, Architecture arch) throws FormatException {
+            String vmcoreinfo = "";
+            List<CpuState> cpus = new ArrayList<>();
+            long[] blank = new long[arch.registerNames().size()];
+            for (ElfNote n : notes) {
+                if (n.name().equals(ElfNote.VMCOREINFO)) {
+                    vmcoreinfo = new String(n.desc(), StandardCharsets.US_ASCII).replace("\0", "");
+                } else if (n.name().equals(ElfNote.CORE) && n.type() == ElfNote.NT_PRSTATUS) {
+                    cpus.add(new CpuState(arch, cpus.size(), ElfPrstatus.registers(n.desc(), arch, blank),
+                            new byte[0], ElfPrstatus.pid(n.desc(), arch)));
+                }
+            }
+            return new NoteContents(List.copyOf(cpus), vmcoreinfo);
+        }
+    }
+
+    /** A hex VMCOREINFO value (KERNELOFFSET), or {@code fallback} when absent or garbled. */
+    static long hex(String value, long fallback) {
         if (value == null) {
             return fallback;
         }

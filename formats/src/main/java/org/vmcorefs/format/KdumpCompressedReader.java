@@ -145,26 +145,13 @@ public final class KdumpCompressedReader {
                     + "end of the file: truncated?");
         }
         Architecture arch = Architecture.X86_64;
-        String vmcoreinfo = "";
-        List<CpuState> cpus = new ArrayList<>();
-        long[] blank = new long[arch.registerNames().size()];
-        for (ElfNote n : ElfNote.readAll(ElfCoreReader.readAt(path, ch, noteAt, (int) noteSize),
-                ByteOrder.LITTLE_ENDIAN)) {
-            if (n.name().equals(ElfNote.VMCOREINFO)) {
-                vmcoreinfo = new String(n.desc(), StandardCharsets.US_ASCII).replace("\0", "");
-            } else if (n.name().equals(ElfNote.CORE) && n.type() == ElfNote.NT_PRSTATUS) {
-                cpus.add(new CpuState(arch, cpus.size(), ElfPrstatus.registers(n.desc(), arch, blank), new byte[0],
-                        ElfPrstatus.pid(n.desc(), arch)));
-            }
-        }
+        ElfCoreReader.NoteContents contents = ElfCoreReader.NoteContents.of(ElfNote.readAll(
+                ElfCoreReader.readAt(path, ch, noteAt, (int) noteSize), ByteOrder.LITTLE_ENDIAN), arch);
+        String vmcoreinfo = contents.vmcoreinfo();
+        List<CpuState> cpus = contents.cpus();
         Map<String, String> info = Vmcoreinfo.parse(vmcoreinfo);
         long[] mappings = ElfCoreReader.deriveX86Mappings(path, info, pages, ram, 0, 0, 0, 0);
-        long kaslr = 0;
-        try {
-            kaslr = Long.parseUnsignedLong(info.getOrDefault("KERNELOFFSET", "0").trim(), 16);
-        } catch (NumberFormatException e) {
-            // A garbled KERNELOFFSET only loses the offset.
-        }
+        long kaslr = ElfCoreReader.hex(info.get("KERNELOFFSET"), 0);
         KernelInfo kernel = new KernelInfo(info.getOrDefault("OSRELEASE", "unknown"), mappings[0], mappings[1],
                 mappings[2], kaslr, vmcoreinfo, mappings[3]);
         String crashTime = info.getOrDefault("CRASHTIME", "").trim();

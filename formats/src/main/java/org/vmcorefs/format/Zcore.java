@@ -93,21 +93,9 @@ public final class Zcore {
      * zcore/mem: open fails with ENODATA once the HSA is released; a read past the end is EINVAL; the last
      * close of an open releases the HSA, as zcore_release does.
      */
-    final class MemFile implements VirtualFile {
-        private final Layout layout;
-
+    final class MemFile extends LayoutFile {
         MemFile(Layout layout) {
-            this.layout = layout;
-        }
-
-        @Override
-        public long size() {
-            return layout.size();
-        }
-
-        @Override
-        public int mode() {
-            return 0400;
+            super(layout, Errno.EINVAL);
         }
 
         @Override
@@ -118,11 +106,11 @@ public final class Zcore {
         @Override
         public int read(long offset, ByteBuffer dst) throws DumpException {
             checkRunning(MEM);
-            if (offset > layout.size()) {
+            if (offset > layout().size()) {
                 throw new DumpException(Errno.EINVAL, String.format("%s: offset %d is past the end (%d)", MEM, offset,
-                        layout.size()));
+                        layout().size()));
             }
-            return layout.read(offset, dst);
+            return layout().read(offset, dst);
         }
 
         @Override

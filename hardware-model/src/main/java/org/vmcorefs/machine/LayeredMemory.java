@@ -41,12 +41,34 @@ public final class LayeredMemory implements PhysicalMemory {
 
     @Override
     public void read(long address, ByteBuffer dst) throws DumpException {
+        walk(address, dst.remaining(), (source, sourceAddress, n) -> readPart(source, sourceAddress, dst, (int) n));
+    }
+
+    /** Asks each extent's source, and the background between extents, about its part of the range. */
+    @Override
+    public void knownZeros(long address, long length, ZeroSink sink) {
+        long[] at = {address};
+        walk(address, length, (source, sourceAddress, n) -> {
+            long shift = sourceAddress - at[0];
+            source.knownZeros(sourceAddress, n, (a, l) -> sink.zero(a - shift, l));
+            at[0] += n;
+        });
+    }
+
+    /** One piece of a walk: {@code n} bytes that {@code source} holds at {@code sourceAddress}. */
+    private interface Piece<E extends Exception> {
+        void visit(PhysicalMemory source, long sourceAddress, long n) throws E;
+    }
+
+    /** Cuts [address, address + length) into the pieces each extent and the background hold, in order. */
+    private <E extends Exception> void walk(long address, long length, Piece<E> piece) throws E {
+        long end = address + length;
         int i = indexAtOrBefore(address);
-        while (dst.hasRemaining()) {
+        while (address < end) {
             if (i >= 0 && i < extents.length && address >= extents[i].start && address < extents[i].end()) {
                 Extent e = extents[i];
-                int n = (int) Math.min(dst.remaining(), e.end() - address);
-                readPart(e.source, e.sourceAddress + (address - e.start), dst, n);
+                long n = Math.min(end, e.end()) - address;
+                piece.visit(e.source, e.sourceAddress + (address - e.start), n);
                 address += n;
                 // Step to the next extent only when it starts right here; after a gap, i must stay the last
                 // extent before the address, as the background branch below expects.
@@ -56,35 +78,8 @@ public final class LayeredMemory implements PhysicalMemory {
             } else {
                 int next = i + 1;
                 long limit = next < extents.length ? extents[next].start : Long.MAX_VALUE;
-                int n = (int) Math.min(dst.remaining(), limit - address);
-                readPart(background, address, dst, n);
-                address += n;
-                i = next;
-            }
-        }
-    }
-
-    /** Asks each extent's source, and the background between extents, about its part of the range. */
-    @Override
-    public void knownZeros(long address, long length, ZeroSink sink) {
-        long end = address + length;
-        int i = indexAtOrBefore(address);
-        while (address < end) {
-            if (i >= 0 && i < extents.length && address >= extents[i].start && address < extents[i].end()) {
-                Extent e = extents[i];
-                long n = Math.min(end, e.end()) - address;
-                long shift = e.sourceAddress - e.start;
-                e.source.knownZeros(address + shift, n, (a, l) -> sink.zero(a - shift, l));
-                address += n;
-                // As in read: step on only to an extent that starts right here.
-                if (i + 1 < extents.length && extents[i + 1].start == address) {
-                    i++;
-                }
-            } else {
-                int next = i + 1;
-                long limit = next < extents.length ? extents[next].start : Long.MAX_VALUE;
                 long n = Math.min(end, limit) - address;
-                background.knownZeros(address, n, sink);
+                piece.visit(background, address, n);
                 address += n;
                 i = next;
             }

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.vmcorefs.machine.Buffers;
 import org.vmcorefs.machine.DumpException;
+import org.vmcorefs.machine.FileExtent;
 import org.vmcorefs.machine.MemoryRange;
 import org.vmcorefs.machine.PhysicalMemory;
 
@@ -19,6 +20,11 @@ public final class Layout {
 
         /** Reports the parts of [offset, offset + length) known to be all zeros without reading them. */
         default void knownZeros(long offset, long length, PhysicalMemory.ZeroSink sink) {
+        }
+
+        /** The run of a file holding [offset, offset + length) of this source, or null (see PhysicalMemory). */
+        default FileExtent fileExtent(long offset, long length) {
+            return null;
         }
     }
 
@@ -114,6 +120,18 @@ public final class Layout {
         return out;
     }
 
+    /**
+     * The run of a file that holds the file's bytes [offset, offset + length), when they lie in one segment
+     * whose source is a file; else null. Nothing is read.
+     */
+    public FileExtent fileExtent(long offset, long length) {
+        if (offset < 0 || length <= 0 || offset + length > size) {
+            return null;
+        }
+        Segment s = segments[indexOf(offset)];
+        return offset + length <= s.end() ? s.source.fileExtent(offset - s.offset, length) : null;
+    }
+
     /** The segment holding {@code offset} (which is inside the file). */
     public Segment segmentAt(long offset) {
         return segments[indexOf(offset)];
@@ -185,6 +203,11 @@ public final class Layout {
                 @Override
                 public void knownZeros(long offset, long n, PhysicalMemory.ZeroSink sink) {
                     memory.knownZeros(address + offset, n, (a, l) -> sink.zero(a - address, l));
+                }
+
+                @Override
+                public FileExtent fileExtent(long offset, long n) {
+                    return memory.fileExtent(address + offset, n);
                 }
             }, description);
         }

@@ -2,6 +2,7 @@ package org.vmcorefs.format;
 
 import java.nio.ByteBuffer;
 import org.vmcorefs.machine.DumpException;
+import org.vmcorefs.machine.FileExtent;
 import org.vmcorefs.machine.Errno;
 
 /**
@@ -34,6 +35,12 @@ public class LayoutFile implements VirtualFile {
     @Override
     public int read(long offset, ByteBuffer dst) throws DumpException {
         return layout.read(offset, dst);
+    }
+
+    /** The layout's answer, for a file whose content never changes; subclasses that check state get null. */
+    @Override
+    public FileExtent fileExtent(long offset, long length) {
+        return changes() ? null : layout.fileExtent(offset, length);
     }
 
     @Override

@@ -2,6 +2,7 @@ package org.vmcorefs.format;
 
 import java.nio.ByteBuffer;
 import org.vmcorefs.machine.DumpException;
+import org.vmcorefs.machine.FileExtent;
 import org.vmcorefs.machine.Errno;
 
 /** A file the mount shows: a size, positional reads clamped at the size, and writes where the kernel has them. */
@@ -17,6 +18,15 @@ public interface VirtualFile {
      * Inside the file the read is full.
      */
     int read(long offset, ByteBuffer dst) throws DumpException;
+
+    /**
+     * The run of a file whose bytes are exactly this file's [offset, offset + length), so that a front end
+     * may pass them on without reading them; null when there is none, which is always correct. Only files
+     * whose content never {@link #changes() changes} answer: the others check their state on every read.
+     */
+    default FileExtent fileExtent(long offset, long length) {
+        return null;
+    }
 
     /** Writes {@code src} at {@code offset}; returns the count accepted. */
     default int write(long offset, ByteBuffer src) throws DumpException {

@@ -3,7 +3,9 @@ package org.vmcorefs.machine;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 
 /**
  * Memory read from a file: address {@code a} is the byte at file offset {@code a}. The channel is shared by
@@ -12,10 +14,27 @@ import java.nio.file.Path;
 public final class FileMemory implements PhysicalMemory {
     private final Path path;
     private final FileChannel channel;
+    private final Object fileKey;
 
+    /** Call right after opening {@code channel} on {@code path}: the file's identity is taken from the path. */
     public FileMemory(Path path, FileChannel channel) {
         this.path = path;
         this.channel = channel;
+        Object key;
+        try {
+            key = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
+        } catch (IOException e) {
+            key = null;
+        }
+        this.fileKey = key;
+    }
+
+    /**
+     * The identity (device and inode) of the file when it was opened, or null if unknown; lets another opener
+     * of {@link #path()} check that it has the same file.
+     */
+    public Object fileKey() {
+        return fileKey;
     }
 
     public Path path() {
@@ -24,6 +43,12 @@ public final class FileMemory implements PhysicalMemory {
 
     public FileChannel channel() {
         return channel;
+    }
+
+    /** Address {@code a} is offset {@code a} of the file, so every range is one run of it. */
+    @Override
+    public FileExtent fileExtent(long address, long length) {
+        return address < 0 ? null : new FileExtent(this, address, length);
     }
 
     @Override

@@ -55,6 +55,19 @@ public final class LayeredMemory implements PhysicalMemory {
         });
     }
 
+    /** The extent's (or the background's) answer when the whole range lies in one of them; else null. */
+    @Override
+    public FileExtent fileExtent(long address, long length) {
+        long end = address + length;
+        int i = indexAtOrBefore(address);
+        if (i >= 0 && address < extents[i].end()) {
+            Extent e = extents[i];
+            return end <= e.end() ? e.source.fileExtent(e.sourceAddress + (address - e.start), length) : null;
+        }
+        boolean clear = i + 1 >= extents.length || end <= extents[i + 1].start;
+        return clear ? background.fileExtent(address, length) : null;
+    }
+
     /** One piece of a walk: {@code n} bytes that {@code source} holds at {@code sourceAddress}. */
     private interface Piece<E extends Exception> {
         void visit(PhysicalMemory source, long sourceAddress, long n) throws E;

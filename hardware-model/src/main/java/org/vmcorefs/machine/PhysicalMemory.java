@@ -18,6 +18,15 @@ public interface PhysicalMemory {
     default void knownZeros(long address, long length, ZeroSink sink) {
     }
 
+    /**
+     * The run of a file that holds all of [address, address + length), byte for byte, or null when that range
+     * is not one run of one file (or this memory cannot tell). Null is always correct, and is the default.
+     * Nothing is read: a caller that serves the file's bytes directly must still check that they exist.
+     */
+    default FileExtent fileExtent(long address, long length) {
+        return null;
+    }
+
     /** Receives ranges known to be all zeros. */
     @FunctionalInterface
     interface ZeroSink {

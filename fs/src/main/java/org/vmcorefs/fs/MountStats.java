@@ -11,6 +11,8 @@ final class MountStats {
     static final class FileCounters {
         final LongAdder reads = new LongAdder();
         final LongAdder bytes = new LongAdder();
+        /** Bytes handed to libfuse as a backing file's descriptor and offset, never read by vmcorefs. */
+        final LongAdder bytesByDescriptor = new LongAdder();
         final LongAdder writes = new LongAdder();
         final LongAdder errors = new LongAdder();
 
@@ -18,6 +20,7 @@ final class MountStats {
             Map<String, Long> m = new LinkedHashMap<>();
             m.put("reads", reads.sum());
             m.put("bytesRead", bytes.sum());
+            m.put("bytesByDescriptor", bytesByDescriptor.sum());
             m.put("writes", writes.sum());
             m.put("errors", errors.sum());
             return m;
@@ -34,6 +37,14 @@ final class MountStats {
         FileCounters c = of(path);
         c.reads.increment();
         c.bytes.add(bytes);
+    }
+
+    /** A read served as a backing file's descriptor and offset (see {@link ReadBuffers}). */
+    void readByDescriptor(String path, long bytes) {
+        FileCounters c = of(path);
+        c.reads.increment();
+        c.bytes.add(bytes);
+        c.bytesByDescriptor.add(bytes);
     }
 
     void wrote(String path, int bytes) {

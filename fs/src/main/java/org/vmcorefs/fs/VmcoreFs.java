@@ -43,9 +43,15 @@ final class VmcoreFs extends FuseStubFS {
     private final Map<Long, VirtualFile> handles = new ConcurrentHashMap<>();
     private final AtomicLong nextHandle = new AtomicLong(1);
 
-    /** @param directIo bypass the page cache for every file, not only for the ones whose content changes */
-    VmcoreFs(DumpTree tree, MountStats stats, long uid, long gid, boolean directIo) {
+    private final ReadBuffers buffers;
+
+    /**
+     * @param directIo bypass the page cache for every file, not only for the ones whose content changes
+     * @param buffers what read_buf replies are made of
+     */
+    VmcoreFs(DumpTree tree, MountStats stats, long uid, long gid, boolean directIo, ReadBuffers buffers) {
         this.directIo = directIo;
+        this.buffers = buffers;
         this.tree = tree;
         this.stats = stats;
         this.uid = uid;
@@ -152,6 +158,51 @@ final class VmcoreFs extends FuseStubFS {
             stats.failed(path);
             return errno("read", path, offset, size, e);
         }
+    }
+
+    /**
+     * What libfuse calls for every read when it is implemented: bytes that are one run of a backing file go
+     * back as that file's descriptor and offset (libfuse moves them, by splice when mounted with splice_write);
+     * the others are read, as by {@link #read}, into a buffer libfuse frees.
+     */
+    @Override
+    public int read_buf(String path, Pointer bufp, @size_t long size, @off_t long offset, FuseFileInfo fi) {
+        VirtualFile f = file(path, fi);
+        if (f == null) {
+            return -ErrorCodes.ENOENT();
+        }
+        if (offset < 0) {
+            return -ErrorCodes.EINVAL();
+        }
+        Pointer v = null;
+        try {
+            if (!f.changes()) {
+                long n = Math.min(size, f.size() - offset);
+                v = n > 0 ? buffers.descriptor(f.fileExtent(offset, n)) : null;
+                if (v != null) {
+                    stats.readByDescriptor(path, n);
+                    bufp.putAddress(0, v.address());
+                    return 0;
+                }
+            }
+            v = buffers.buffer(size);
+            int n = f.read(offset, ReadBuffers.data(v, (int) size));
+            ReadBuffers.setSize(v, n);
+            stats.read(path, n);
+            bufp.putAddress(0, v.address());
+            return 0;
+        } catch (Throwable e) {
+            if (v != null) {
+                buffers.free(v);
+            }
+            stats.failed(path);
+            return errno("read", path, offset, size, e);
+        }
+    }
+
+    @Override
+    public void destroy(Pointer initResult) {
+        buffers.close();
     }
 
     @Override

@@ -180,6 +180,10 @@ class CommandLineAndLifecycleTest {
             IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
                     () -> m.read("proc/vmcore", size - 4096, 4096));
             assertTrue(String.valueOf(e.getMessage()).contains("Input/output error"), e.toString());
+            // A read large enough to be spliced from the image fails the same way, not short.
+            IOException big = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
+                    () -> m.read("proc/vmcore", size - (128 << 10), 128 << 10));
+            assertTrue(String.valueOf(big.getMessage()).contains("Input/output error"), big.toString());
             // Bytes still in the image read as before; the mount is alive.
             assertEquals(4096, m.read("dev/oldmem", 16 << 20, 4096).length);
             assertTrue(m.stats().get("files").get("/proc/vmcore").get("errors").asLong() >= 1);

@@ -11,7 +11,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
-import org.junit.jupiter.api.Test;
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 import org.vmcorefs.format.Elf64Phdr;
 import org.vmcorefs.format.ElfCoreReader;
@@ -31,8 +33,13 @@ class RawImageReplayTest {
         return (address + 1) * 0x9e3779b97f4a7c15L ^ 0x766d636f726566L;
     }
 
-    @Test
-    void segmentsAndOldmemAreTheImage(@TempDir Path tmp) throws Exception {
+    /**
+     * By default the image's bytes are handed to the kernel as the image's descriptor and offset (splice);
+     * with --no-splice vmcorefs copies them. Both must give the image's bytes, and the counters say which ran.
+     */
+    @ParameterizedTest(name = "splice {0}")
+    @ValueSource(booleans = {true, false})
+    void segmentsAndOldmemAreTheImage(boolean splice, @TempDir Path tmp) throws Exception {
         Mounted.assumeFuse();
         Path image = tmp.resolve("memory.img");
         try (FileChannel ch = FileChannel.open(image, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
@@ -45,7 +52,9 @@ class RawImageReplayTest {
                 ch.write(b, at);
             }
         }
-        try (Mounted m = Mounted.mount("--image", image.toString())) {
+        String[] options = splice ? new String[] {"--image", image.toString()}
+                : new String[] {"--no-splice", "--image", image.toString()};
+        try (Mounted m = Mounted.mount(options)) {
             Path vmcore = m.path("proc/vmcore");
             List<Elf64Phdr> loads;
             try (FileChannel ch = FileChannel.open(vmcore, StandardOpenOption.READ)) {
@@ -78,6 +87,17 @@ class RawImageReplayTest {
                     }
                     assertTrue(!same, "/dev/oldmem page 0x" + Integer.toHexString(page)
                             + " shows the crashed system, not the capture kernel now running there");
+                }
+            }
+            JsonNode files = m.stats().get("files");
+            for (String f : List.of("/proc/vmcore", "/dev/oldmem")) {
+                long spliced = files.get(f).get("bytesByDescriptor").asLong();
+                long read = files.get(f).get("bytesRead").asLong();
+                if (splice) {
+                    assertTrue(spliced > read / 2, f + ": most bytes handed over as the image's descriptor: "
+                            + spliced + " of " + read);
+                } else {
+                    assertEquals(0, spliced, f + " with --no-splice");
                 }
             }
         }

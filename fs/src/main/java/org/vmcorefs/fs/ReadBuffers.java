@@ -55,6 +55,11 @@ final class ReadBuffers {
     private static final int O_RDONLY = 0;
     private static final int O_CLOEXEC = 02000000;
     private static final int NO_FD = -1;
+    /**
+     * libfuse splices a descriptor only from two pages up (fuse_send_data_iov); below that it would pread the
+     * bytes itself, which is what reading them here does too, without an fstat to catch a shrunk file.
+     */
+    static final long MIN_DESCRIPTOR_READ = 2 * 4096;
 
     private static final MemoryIO IO = MemoryIO.getInstance();
 
@@ -73,7 +78,7 @@ final class ReadBuffers {
 
     /** A bufvec naming {@code extent}'s bytes in a descriptor, or null if they must be read instead. */
     Pointer descriptor(FileExtent extent) {
-        if (!useDescriptors || extent == null) {
+        if (!useDescriptors || extent == null || extent.length() < MIN_DESCRIPTOR_READ) {
             return null;
         }
         FileMemory file = extent.file();
@@ -112,9 +117,26 @@ final class ReadBuffers {
         return v;
     }
 
-    /** The buffer of a bufvec made by {@link #buffer}, to read into. */
-    static ByteBuffer data(Pointer bufvec, int size) {
-        return IO.newDirectByteBuffer(IO.getAddress(bufvec.address() + BUF_MEM), size);
+    /** A ByteBuffer over native memory at {@code address}, {@code capacity} bytes. */
+    private record View(long address, ByteBuffer buffer) {
+    }
+
+    /**
+     * Each thread's last view: malloc hands a thread the block libfuse freed after its previous read, so the
+     * view is nearly always reusable, and making one (a JNI call) measured about a tenth of a small read's
+     * time in Java.
+     */
+    private final ThreadLocal<View> lastView = new ThreadLocal<>();
+
+    /** The buffer of a bufvec made by {@link #buffer} ({@code size} bytes), to read into. */
+    ByteBuffer data(Pointer bufvec, int size) {
+        long mem = IO.getAddress(bufvec.address() + BUF_MEM);
+        View v = lastView.get();
+        if (v == null || v.address != mem || v.buffer.capacity() < size) {
+            v = new View(mem, IO.newDirectByteBuffer(mem, size));
+            lastView.set(v);
+        }
+        return v.buffer.clear().limit(size);
     }
 
     /** Sets how many bytes the bufvec's buffer holds. */

@@ -1,6 +1,5 @@
 package org.vmcorefs.fs;
 
-import com.kenai.jffi.MemoryIO;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.Map;
@@ -23,7 +22,8 @@ import ru.serce.jnrfuse.struct.FuseFileInfo;
 
 /**
  * The jnr-fuse adapter: each operation looks the path up in the {@link DumpTree}, checks, and delegates.
- * Reads go straight into FUSE's buffer (a direct ByteBuffer over it, no copy through the Java heap).
+ * Reads fill a native buffer (a direct ByteBuffer over it, no copy through the Java heap) or name the backing
+ * file's bytes for libfuse to move (see {@link ReadBuffers}).
  * Nothing thrown below crosses into native code: {@link #errno} maps every failure to a negative errno.
  */
 final class VmcoreFs extends FuseStubFS {
@@ -140,30 +140,10 @@ final class VmcoreFs extends FuseStubFS {
         return f != null ? f : tree.file(path);
     }
 
-    @Override
-    public int read(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
-        VirtualFile f = file(path, fi);
-        if (f == null) {
-            return -ErrorCodes.ENOENT();
-        }
-        if (offset < 0) {
-            return -ErrorCodes.EINVAL();
-        }
-        ByteBuffer dst = MemoryIO.getInstance().newDirectByteBuffer(buf.address(), (int) size);
-        try {
-            int n = f.read(offset, dst);
-            stats.read(path, n);
-            return n;
-        } catch (Throwable e) {
-            stats.failed(path);
-            return errno("read", path, offset, size, e);
-        }
-    }
-
     /**
-     * What libfuse calls for every read when it is implemented: bytes that are one run of a backing file go
-     * back as that file's descriptor and offset (libfuse moves them, by splice when mounted with splice_write);
-     * the others are read, as by {@link #read}, into a buffer libfuse frees.
+     * Every read (libfuse calls read_buf, never read, when it is implemented): bytes that are one run of a
+     * backing file go back as that file's descriptor and offset (libfuse moves them, by splice when mounted
+     * with splice_write); the others are read into a buffer libfuse frees.
      */
     @Override
     public int read_buf(String path, Pointer bufp, @size_t long size, @off_t long offset, FuseFileInfo fi) {
@@ -178,7 +158,7 @@ final class VmcoreFs extends FuseStubFS {
         try {
             if (!f.changes()) {
                 long n = Math.min(size, f.size() - offset);
-                v = n > 0 ? buffers.descriptor(f.fileExtent(offset, n)) : null;
+                v = n >= ReadBuffers.MIN_DESCRIPTOR_READ ? buffers.descriptor(f.fileExtent(offset, n)) : null;
                 if (v != null) {
                     stats.readByDescriptor(path, n);
                     bufp.putAddress(0, v.address());
@@ -186,7 +166,7 @@ final class VmcoreFs extends FuseStubFS {
                 }
             }
             v = buffers.buffer(size);
-            int n = f.read(offset, ReadBuffers.data(v, (int) size));
+            int n = f.read(offset, buffers.data(v, (int) size));
             ReadBuffers.setSize(v, n);
             stats.read(path, n);
             bufp.putAddress(0, v.address());

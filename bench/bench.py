@@ -128,20 +128,20 @@ def raw_image():
 def bench_sequential(t, rounds):
     img, src = raw_image()
     print("sequential read of a 4 GiB machine replayed from a raw image in the page cache", flush=True)
-    res = {k: [] for k in ("v1", "v2", "p1", "p2", "b1", "b2", "pc", "n1")}
+    res = {k: [] for k in ("v1", "v2", "p1", "p2", "b1", "b2", "pc", "n1", "p3")}
     for i in range(rounds + 1):
         with Mount("vmcorefs", "--image", img) as m:
             v1, v2 = dd_rate(m.dir / "proc/vmcore"), dd_rate(m.dir / "proc/vmcore")
         with Mount("vmcorefs", "--no-splice", "--image", img) as m:
             n1 = dd_rate(m.dir / "proc/vmcore")
         with Mount("vmcorefs", "--page-cache", "--image", img) as m:
-            p1, p2 = dd_rate(m.dir / "proc/vmcore"), dd_rate(m.dir / "proc/vmcore")
+            p1, p2, p3 = (dd_rate(m.dir / "proc/vmcore") for _ in range(3))
         with Mount("bindfs", "-o", "ro", src) as b:
             b1, b2 = dd_rate(b.dir / "raw4g.img"), dd_rate(b.dir / "raw4g.img")
         pc = dd_rate(img)
         if i == 0:
             continue  # warm-up
-        for k, v in zip(res, (v1, v2, p1, p2, b1, b2, pc, n1)):
+        for k, v in zip(res, (v1, v2, p1, p2, b1, b2, pc, n1, p3)):
             res[k].append(v)
     m = {k: median(v) for k, v in res.items()}
     t.add("sequential", "first read, direct_io (default)", gbs(m["v1"]), "bindfs -o ro, first read", gbs(m["b1"]),
@@ -154,6 +154,10 @@ def bench_sequential(t, rounds):
           f"{m['v2'] / m['pc']:.2f}x", ">= 0.7x")
     t.add("sequential", "re-read, --page-cache", gbs(m["p2"]), "page cache (dd of the image)", gbs(m["pc"]),
           f"{m['p2'] / m['pc']:.2f}x", ">= 0.7x")
+    # The second read of freshly cached pages also moves them to the kernel's active list (the image's pages,
+    # read many times, are there already); the third read shows the cache alone.
+    t.add("sequential", "third read, --page-cache", gbs(m["p3"]), "page cache (dd of the image)", gbs(m["pc"]),
+          f"{m['p3'] / m['pc']:.2f}x", "")
     t.add("sequential", "re-read, direct_io (default)", gbs(m["v2"]), "bindfs -o ro, re-read", gbs(m["b2"]),
           f"{m['v2'] / m['b2']:.2f}x", "")
 

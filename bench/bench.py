@@ -4,7 +4,7 @@
 Every figure is set against a peer measured in the same run: runs alternate between vmcorefs and its
 peer, each figure is the median of at least 5 runs after a warm-up run.
 
-  make bench                      all of it (about 6-8 minutes on 2 cores)
+  make bench                      all of it (about 15 minutes on 2 cores)
   bench/bench.py --rounds 5 --only seq,random,mount,memory,saved,jmh
 """
 import argparse
@@ -43,8 +43,9 @@ class Mount:
     """A vmcorefs or bindfs mount that is always unmounted, by fusermount if need be."""
 
     def __init__(self, kind, *args):
+        """kind: "vmcorefs", "bindfs" or the path of the C peer (splicefs)."""
         self.kind, self.args = kind, [str(a) for a in args]
-        self.dir = Path(tempfile.mkdtemp(prefix=f"bench-{kind}-", dir=WORK))
+        self.dir = Path(tempfile.mkdtemp(prefix=f"bench-{Path(kind).name}-", dir=WORK))
         self.seconds = None
 
     def __enter__(self):
@@ -52,7 +53,10 @@ class Mount:
         if self.kind == "vmcorefs":
             sh(LAUNCHER, "mount", *self.args, self.dir)
         else:
-            sh("bindfs", *self.args, self.dir)
+            if self.kind == "bindfs":
+                sh("bindfs", *self.args, self.dir)
+            else:  # the C peer: its file, the mount point, then FUSE options
+                sh(self.kind, self.args[0], self.dir, *self.args[1:])
             while not mounted(self.dir):
                 time.sleep(0.001)
         self.seconds = time.perf_counter() - t0
@@ -125,10 +129,25 @@ def raw_image():
     return img, src
 
 
+def splicefs():
+    """bench/peer/splicefs.c built here: vmcorefs's read design (read_buf naming the image's descriptor,
+    splice, direct_io, one thread) in C on the same libfuse 2, to show what Java and the model cost."""
+    exe = WORK / "splicefs"
+    src = HOME / "bench" / "peer" / "splicefs.c"
+    if not exe.exists() or exe.stat().st_mtime < src.stat().st_mtime:
+        flags = sh("pkg-config", "--cflags", "--libs", "fuse").stdout.split()
+        sh("gcc", "-O2", "-Wall", "-o", exe, src, *flags)
+    return exe
+
+
+def c_peer(img):
+    return Mount(str(splicefs()), img, "-s", "-o", "splice_write", "-o", "ro")
+
+
 def bench_sequential(t, rounds):
     img, src = raw_image()
     print("sequential read of a 4 GiB machine replayed from a raw image in the page cache", flush=True)
-    res = {k: [] for k in ("v1", "v2", "p1", "p2", "b1", "b2", "pc", "n1", "p3")}
+    res = {k: [] for k in ("v1", "v2", "p1", "p2", "b1", "b2", "pc", "n1", "p3", "c1")}
     for i in range(rounds + 1):
         with Mount("vmcorefs", "--image", img) as m:
             v1, v2 = dd_rate(m.dir / "proc/vmcore"), dd_rate(m.dir / "proc/vmcore")
@@ -139,13 +158,17 @@ def bench_sequential(t, rounds):
         with Mount("bindfs", "-o", "ro", src) as b:
             b1, b2 = dd_rate(b.dir / "raw4g.img"), dd_rate(b.dir / "raw4g.img")
         pc = dd_rate(img)
+        with c_peer(img) as c:
+            c1 = dd_rate(c.dir / "file")
         if i == 0:
             continue  # warm-up
-        for k, v in zip(res, (v1, v2, p1, p2, b1, b2, pc, n1, p3)):
+        for k, v in zip(res, (v1, v2, p1, p2, b1, b2, pc, n1, p3, c1)):
             res[k].append(v)
     m = {k: median(v) for k, v in res.items()}
     t.add("sequential", "first read, direct_io (default)", gbs(m["v1"]), "bindfs -o ro, first read", gbs(m["b1"]),
           f"{m['v1'] / m['b1']:.2f}x", ">= 1.2x")
+    t.add("sequential", "first read, direct_io (default)", gbs(m["v1"]), "C peer, same design (splicefs)",
+          gbs(m["c1"]), f"{m['v1'] / m['c1']:.2f}x", "")
     t.add("sequential", "first read, direct_io, --no-splice", gbs(m["n1"]), "bindfs -o ro, first read",
           gbs(m["b1"]), f"{m['n1'] / m['b1']:.2f}x", "")
     t.add("sequential", "first read, --page-cache", gbs(m["p1"]), "bindfs -o ro, first read", gbs(m["b1"]),
@@ -175,20 +198,27 @@ def bench_random(t, rounds, seconds=3):
     img, src = raw_image()
     print("random 4 KiB reads over the same bytes", flush=True)
     for mode, opts in (("direct_io", []), ("--page-cache", ["--page-cache"])):
-        with Mount("vmcorefs", *opts, "--image", img) as m, Mount("bindfs", "-o", "ro", src) as b:
+        with Mount("vmcorefs", *opts, "--image", img) as m, Mount("bindfs", "-o", "ro", src) as b, \
+                c_peer(img) as c:
             for jobs in (1, 4):
-                v, p = [], []
+                v, p, cp = [], [], []
                 for i in range(rounds + 1):
                     rv = fio(m.dir / "proc/vmcore", jobs, seconds)
                     rp = fio(b.dir / "raw4g.img", jobs, seconds)
+                    rc = fio(c.dir / "file", jobs, seconds) if mode == "direct_io" else None
                     if i:
                         v.append(rv)
                         p.append(rp)
+                        cp.append(rc)
                 vi, v50, v99 = (median([x[k] for x in v]) for k in range(3))
                 pi, p50, p99 = (median([x[k] for x in p]) for k in range(3))
                 what = f"{jobs} reader(s), {mode}"
                 t.add("random 4 KiB", f"{what}: p50 latency", f"{v50:.1f} us", "bindfs -o ro", f"{p50:.1f} us",
                       f"{v50 / p50:.2f}x", "<= 1.0x")
+                if mode == "direct_io":
+                    c50 = median([x[1] for x in cp])
+                    t.add("random 4 KiB", f"{what}: p50 latency", f"{v50:.1f} us", "C peer, same design (splicefs)",
+                          f"{c50:.1f} us", f"{v50 / c50:.2f}x", "")
                 t.add("random 4 KiB", f"{what}: p99 latency", f"{v99:.1f} us", "bindfs -o ro", f"{p99:.1f} us",
                       f"{v99 / p99:.2f}x", "")
                 t.add("random 4 KiB", f"{what}: operations/s", f"{vi:.0f}", "bindfs -o ro", f"{pi:.0f}",

@@ -3,7 +3,8 @@
 # Run as root (CI and developer machines are root); as another user it only reports what is missing.
 set -euo pipefail
 pkgs=(openjdk-17-jdk-headless maven fuse3 libfuse2 binutils gdb gdb-multiarch crash python3-drgn
-      makedumpfile kexec-tools python3-libkdumpfile bindfs fio busybox-static util-linux procps)
+      makedumpfile kexec-tools python3-libkdumpfile bindfs fio busybox-static util-linux procps
+      gcc pkg-config libfuse-dev)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

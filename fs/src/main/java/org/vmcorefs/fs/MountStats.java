@@ -34,17 +34,19 @@ final class MountStats {
     }
 
     void read(String path, int bytes) {
-        FileCounters c = of(path);
-        c.reads.increment();
-        c.bytes.add(bytes);
+        counted(path, bytes);
     }
 
     /** A read served as a backing file's descriptor and offset (see {@link ReadBuffers}). */
     void readByDescriptor(String path, long bytes) {
+        counted(path, bytes).bytesByDescriptor.add(bytes);
+    }
+
+    private FileCounters counted(String path, long bytes) {
         FileCounters c = of(path);
         c.reads.increment();
         c.bytes.add(bytes);
-        c.bytesByDescriptor.add(bytes);
+        return c;
     }
 
     void wrote(String path, int bytes) {

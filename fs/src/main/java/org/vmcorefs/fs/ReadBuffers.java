@@ -9,12 +9,12 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.LongAdder;
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.Pointer;
 import jnr.ffi.types.size_t;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.vmcorefs.format.VirtualFile;
 import org.vmcorefs.machine.FileExtent;
 import org.vmcorefs.machine.FileMemory;
 
@@ -41,17 +41,15 @@ final class ReadBuffers {
 
     // struct fuse_bufvec { size_t count, idx, off; struct fuse_buf buf[1]; } and
     // struct fuse_buf { size_t size; enum fuse_buf_flags flags; void *mem; int fd; off_t pos; } on LP64.
-    static final int BUFVEC_SIZE = 64;
+    private static final int BUFVEC_SIZE = 64;
     private static final int COUNT = 0;
-    private static final int IDX = 8;
-    private static final int OFF = 16;
     private static final int BUF_SIZE = 24;
     private static final int BUF_FLAGS = 32;
     private static final int BUF_MEM = 40;
     private static final int BUF_FD = 48;
     private static final int BUF_POS = 56;
-    static final int FUSE_BUF_IS_FD = 1 << 1;
-    static final int FUSE_BUF_FD_SEEK = 1 << 2;
+    private static final int FUSE_BUF_IS_FD = 1 << 1;
+    private static final int FUSE_BUF_FD_SEEK = 1 << 2;
     private static final int O_RDONLY = 0;
     private static final int O_CLOEXEC = 02000000;
     private static final int NO_FD = -1;
@@ -59,7 +57,7 @@ final class ReadBuffers {
      * libfuse splices a descriptor only from two pages up (fuse_send_data_iov); below that it would pread the
      * bytes itself, which is what reading them here does too, without an fstat to catch a shrunk file.
      */
-    static final long MIN_DESCRIPTOR_READ = 2 * 4096;
+    private static final long MIN_DESCRIPTOR_READ = 2 * 4096;
 
     private static final MemoryIO IO = MemoryIO.getInstance();
 
@@ -67,8 +65,6 @@ final class ReadBuffers {
     private final boolean useDescriptors;
     /** Our own descriptor of each backing file, or NO_FD when it cannot be had or is not the same file. */
     private final Map<FileMemory, Integer> descriptors = new ConcurrentHashMap<>();
-    private final LongAdder byDescriptor = new LongAdder();
-    private final LongAdder byBuffer = new LongAdder();
 
     /** @param useDescriptors whether file-backed bytes may be handed over as descriptors at all */
     ReadBuffers(boolean useDescriptors) {
@@ -76,9 +72,16 @@ final class ReadBuffers {
         this.useDescriptors = useDescriptors;
     }
 
-    /** A bufvec naming {@code extent}'s bytes in a descriptor, or null if they must be read instead. */
-    Pointer descriptor(FileExtent extent) {
-        if (!useDescriptors || extent == null || extent.length() < MIN_DESCRIPTOR_READ) {
+    /**
+     * A bufvec naming {@code f}'s bytes [offset, offset + length) (all inside the file) in a backing file's
+     * descriptor, or null if they must be read instead.
+     */
+    Pointer descriptor(VirtualFile f, long offset, long length) {
+        if (!useDescriptors || length < MIN_DESCRIPTOR_READ) {
+            return null;
+        }
+        FileExtent extent = f.fileExtent(offset, length);
+        if (extent == null) {
             return null;
         }
         FileMemory file = extent.file();
@@ -100,7 +103,6 @@ final class ReadBuffers {
         IO.putInt(v.address() + BUF_FLAGS, FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
         IO.putInt(v.address() + BUF_FD, fd);
         IO.putLong(v.address() + BUF_POS, extent.offset());
-        byDescriptor.increment();
         return v;
     }
 
@@ -113,7 +115,6 @@ final class ReadBuffers {
             throw new OutOfMemoryError("malloc of " + size + " bytes for a read failed");
         }
         IO.putAddress(v.address() + BUF_MEM, mem.address());
-        byBuffer.increment();
         return v;
     }
 
@@ -153,14 +154,6 @@ final class ReadBuffers {
         libc.free(bufvec);
     }
 
-    long byDescriptor() {
-        return byDescriptor.sum();
-    }
-
-    long byBuffer() {
-        return byBuffer.sum();
-    }
-
     /** Closes our descriptors (at unmount). */
     void close() {
         descriptors.values().forEach(fd -> {
@@ -176,10 +169,8 @@ final class ReadBuffers {
         if (v == null) {
             throw new OutOfMemoryError("malloc of a fuse_bufvec failed");
         }
-        IO.setMemory(v.address(), BUFVEC_SIZE, (byte) 0);
+        IO.setMemory(v.address(), BUFVEC_SIZE, (byte) 0); // idx, off, flags, mem: 0
         IO.putLong(v.address() + COUNT, 1);
-        IO.putLong(v.address() + IDX, 0);
-        IO.putLong(v.address() + OFF, 0);
         return v;
     }
 

@@ -156,9 +156,9 @@ final class VmcoreFs extends FuseStubFS {
         }
         Pointer v = null;
         try {
-            if (!f.changes()) {
+            if (!f.changes()) { // only immutable files have backing-file runs; this also spares size() of reports
                 long n = Math.min(size, f.size() - offset);
-                v = n >= ReadBuffers.MIN_DESCRIPTOR_READ ? buffers.descriptor(f.fileExtent(offset, n)) : null;
+                v = buffers.descriptor(f, offset, n);
                 if (v != null) {
                     stats.readByDescriptor(path, n);
                     bufp.putAddress(0, v.address());

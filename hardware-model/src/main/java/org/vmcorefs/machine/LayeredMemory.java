@@ -55,17 +55,17 @@ public final class LayeredMemory implements PhysicalMemory {
         });
     }
 
-    /** The extent's (or the background's) answer when the whole range lies in one of them; else null. */
+    /** The answer of the one extent (or background) holding the whole range; null when the range has more pieces. */
     @Override
     public FileExtent fileExtent(long address, long length) {
-        long end = address + length;
-        int i = indexAtOrBefore(address);
-        if (i >= 0 && address < extents[i].end()) {
-            Extent e = extents[i];
-            return end <= e.end() ? e.source.fileExtent(e.sourceAddress + (address - e.start), length) : null;
-        }
-        boolean clear = i + 1 >= extents.length || end <= extents[i + 1].start;
-        return clear ? background.fileExtent(address, length) : null;
+        FileExtent[] answer = new FileExtent[1];
+        int[] pieces = {0};
+        walk(address, length, (source, sourceAddress, n) -> {
+            if (pieces[0]++ == 0) {
+                answer[0] = source.fileExtent(sourceAddress, n);
+            }
+        });
+        return pieces[0] == 1 ? answer[0] : null;
     }
 
     /** One piece of a walk: {@code n} bytes that {@code source} holds at {@code sourceAddress}. */

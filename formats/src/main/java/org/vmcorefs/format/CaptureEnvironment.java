@@ -1,34 +1,68 @@
 package org.vmcorefs.format;
 
-import org.vmcorefs.machine.Errno;
+import java.time.Instant;
+import java.util.List;
+import org.vmcorefs.machine.Architecture;
+import org.vmcorefs.machine.CrashedSystem;
+import org.vmcorefs.machine.DumpException;
 import org.vmcorefs.machine.Machine;
+import org.vmcorefs.machine.PhysicalMemory;
+import org.vmcorefs.machine.SyntheticMemory;
 
-/** The files a capture environment shows for a machine, by profile. */
-public final class CaptureEnvironment {
-    public static final String VMCORE = "/proc/vmcore";
-    public static final String OLDMEM = "/dev/oldmem";
+/**
+ * A dump mechanism as its user sees it (a profile): the machine it leaves after a crash and the files its
+ * capture environment shows. Every profile is one entry of {@link CaptureEnvironments#ALL}, each in a package
+ * of its own under {@code org.vmcorefs.format.env}.
+ */
+public interface CaptureEnvironment {
+    /** /proc/vmcore, which every capture environment but a released fadump has. */
+    String VMCORE = "/proc/vmcore";
+    /** /dev/oldmem, which kdump has. */
+    String OLDMEM = "/dev/oldmem";
 
-    private CaptureEnvironment() {
+    /** The profile's name on the command line, e.g. {@code x86_64-kdump}. */
+    String id();
+
+    Architecture architecture();
+
+    /** The options this environment takes besides the generic ones (crashkernel=, the HSA size, ...). */
+    default List<EnvironmentOption> options() {
+        return List.of();
     }
 
-    /** The files, with control files answering as the kernel does (see {@link KernelLeniency}). */
-    public static DumpTree of(Machine machine) {
+    /** The lines --help shows about this profile's files. */
+    List<String> help();
+
+    /**
+     * Checks what {@code spec} says for this environment, its options first; throws IllegalArgumentException
+     * with a message for the user. Called before the machine is built (a bad option is a usage error).
+     */
+    default void validate(MachineSpec spec) {
+    }
+
+    /** The crashed system of a synthetic machine of this kind: RAM map, CPUs, kernel. */
+    CrashedSystem synthetic(MachineSpec spec, SyntheticMemory memory, Instant crashTime);
+
+    /**
+     * The machine after the crash, as this mechanism leaves it.
+     *
+     * @param captureKernel what the capture (or dump, or rebooted) kernel wrote over the memory it took
+     */
+    Machine build(CrashedSystem system, MachineSpec spec, PhysicalMemory captureKernel) throws DumpException;
+
+    /** Adds this environment's files (views and control files) for {@code machine} to {@code tree}. */
+    void addFiles(DumpTree tree, Machine machine, KernelLeniency leniency);
+
+    /** The files of {@code machine}'s capture environment, control files answering as the kernel does. */
+    static DumpTree of(Machine machine) {
         return of(machine, false);
     }
 
     /** The files; with {@code strict}, control files refuse what the kernel silently accepts (EINVAL). */
-    public static DumpTree of(Machine machine, boolean strict) {
-        KernelLeniency leniency = new KernelLeniency(strict, machine.events());
+    static DumpTree of(Machine machine, boolean strict) {
         DumpTree tree = new DumpTree(machine.system().crashTime());
-        switch (machine.profile()) {
-            case X86_64_KDUMP -> {
-                tree.add(VMCORE, new LayoutFile(VmcoreView.layout(machine), Errno.EIO));
-                tree.add(OLDMEM, new LayoutFile(OldmemView.layout(machine), Errno.EINVAL));
-            }
-            case PPC64_PHYP -> PowerDumpFiles.phyp(machine, tree, leniency);
-            case PPC64_FADUMP, PPC64LE_FADUMP -> PowerDumpFiles.fadump(machine, tree);
-            case S390X_ZFCPDUMP -> Zcore.addTo(tree, machine, leniency);
-        }
+        CaptureEnvironments.byId(machine.profile()).addFiles(tree, machine,
+                new KernelLeniency(strict, machine.events()));
         return tree;
     }
 }

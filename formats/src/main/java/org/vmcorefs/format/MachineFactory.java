@@ -17,16 +17,10 @@ import org.vmcorefs.machine.CrashedSystem;
 import org.vmcorefs.machine.DumpException;
 import org.vmcorefs.machine.Errno;
 import org.vmcorefs.machine.FileMemory;
-import org.vmcorefs.machine.Kdump;
 import org.vmcorefs.machine.KernelInfo;
 import org.vmcorefs.machine.Machine;
 import org.vmcorefs.machine.MemoryRange;
-import org.vmcorefs.machine.PowerDump;
 import org.vmcorefs.machine.SyntheticMemory;
-import org.vmcorefs.machine.SyntheticPowerSystem;
-import org.vmcorefs.machine.SyntheticSystem;
-import org.vmcorefs.machine.SyntheticS390;
-import org.vmcorefs.machine.Zfcpdump;
 
 /**
  * Builds a machine from a {@link MachineSpec}: the crashed system comes from the first source that
@@ -54,32 +48,26 @@ public final class MachineFactory {
     }
 
     private static Machine build(MachineSpec spec) throws DumpException {
+        CaptureEnvironment env = spec.profile();
         CrashedSystem system = crashedSystem(spec);
         if (spec.kernel() != null) {
             system = KernelImage.plant(system, spec.kernel());
         }
-        if (system.architecture() != spec.profile().architecture()) {
-            throw new FormatException("the image is " + system.architecture().linuxName() + " but profile "
-                    + spec.profile() + " is " + spec.profile().architecture().linuxName());
-        }
+        checkArchitecture(system, env);
         SyntheticMemory capture = new SyntheticMemory(spec.seed() ^ CAPTURE_SEED, 1.0);
         try {
-            return switch (spec.profile()) {
-                case X86_64_KDUMP -> Kdump.build(system, crashkernel(spec, system), capture, spec.faults());
-                case PPC64_PHYP -> PowerDump.phyp(system, capture, spec.faults());
-                case PPC64_FADUMP, PPC64LE_FADUMP -> PowerDump.fadump(spec.profile(), system, capture, spec.faults());
-                case S390X_ZFCPDUMP -> Zfcpdump.build(system, ZcoreSpec.hsaSize(spec), capture, spec.faults());
-            };
+            env.validate(spec);
+            return env.build(system, spec, capture);
         } catch (IllegalArgumentException e) {
             throw new DumpException(Errno.EINVAL, e.getMessage(), e);
         }
     }
 
-    private static MemoryRange crashkernel(MachineSpec spec, CrashedSystem system) {
-        if (spec.crashkernel() != null) {
-            return spec.crashkernel();
+    private static void checkArchitecture(CrashedSystem system, CaptureEnvironment env) throws FormatException {
+        if (system.architecture() != env.architecture()) {
+            throw new FormatException("the image is " + system.architecture().linuxName() + " but profile "
+                    + env.id() + " is " + env.architecture().linuxName());
         }
-        return spec.image() == null ? Kdump.defaultCrashkernel(system.ram()) : new MemoryRange(0, 0);
     }
 
     static CrashedSystem crashedSystem(MachineSpec spec) throws DumpException {
@@ -143,16 +131,13 @@ public final class MachineFactory {
         if (spec.cpus() < 1 || spec.cpus() > 4096) {
             throw new DumpException(Errno.EINVAL, "CPU count must be within 1..4096: " + spec.cpus());
         }
+        CaptureEnvironment env = spec.profile();
+        if (arch != env.architecture()) {
+            throw new FormatException("the image is " + arch.linuxName() + " but profile " + env.id() + " is "
+                    + env.architecture().linuxName());
+        }
         try {
-            return switch (arch) {
-                case X86_64 -> SyntheticSystem.x86_64(spec.memorySize(), spec.cpus(), memory, spec.kaslrOffset(),
-                        crashTime);
-                case PPC64, PPC64LE -> SyntheticPowerSystem.system(arch, spec.memorySize(), spec.cpus(), memory,
-                        crashTime);
-                case S390X -> S390Vmcoreinfo.plant(SyntheticS390.s390x(spec.memorySize(), spec.cpus(), memory,
-                        crashTime));
-                default -> throw new DumpException(Errno.EINVAL, "no synthetic " + arch.linuxName() + " machine yet");
-            };
+            return env.synthetic(spec, memory, crashTime);
         } catch (IllegalArgumentException e) {
             throw new DumpException(Errno.EINVAL, e.getMessage(), e);
         }

@@ -12,7 +12,6 @@ import org.vmcorefs.machine.DumpException;
 import org.vmcorefs.machine.Errno;
 import org.vmcorefs.machine.Machine;
 import org.vmcorefs.machine.MemoryRange;
-import org.vmcorefs.machine.Profile;
 import org.vmcorefs.machine.SyntheticMemory;
 
 /** The x86_64-kdump files of a machine built from a spec, as the mount serves them. */
@@ -35,7 +34,7 @@ class CaptureEnvironmentTest {
 
     @Test
     void vmcoreShowsCrashTimeLowMemoryOldmemTheCaptureKernelsAndTheBackupCopy() throws Exception {
-        Machine m = MachineFactory.create(MachineSpec.synthetic(Profile.X86_64_KDUMP, 1L << 30, 2, SEED));
+        Machine m = MachineFactory.create(MachineSpec.synthetic(CaptureEnvironments.X86_64_KDUMP, 1L << 30, 2, SEED));
         DumpTree tree = CaptureEnvironment.of(m);
         VirtualFile vmcore = tree.file(CaptureEnvironment.VMCORE);
         VirtualFile oldmem = tree.file(CaptureEnvironment.OLDMEM);
@@ -67,7 +66,7 @@ class CaptureEnvironmentTest {
 
     @Test
     void dumpFilesAreReadOnlyAsTheKernelsAre() throws Exception {
-        Machine m = MachineFactory.create(MachineSpec.synthetic(Profile.X86_64_KDUMP, 64L << 20, 1, SEED));
+        Machine m = MachineFactory.create(MachineSpec.synthetic(CaptureEnvironments.X86_64_KDUMP, 64L << 20, 1, SEED));
         DumpTree tree = CaptureEnvironment.of(m);
         assertEquals(MachineSpec.DEFAULT_CRASH_TIME, tree.time(), "every file shows the crash time");
         for (String path : List.of(CaptureEnvironment.VMCORE, CaptureEnvironment.OLDMEM)) {

@@ -18,7 +18,6 @@ import org.vmcorefs.machine.Errno;
 import org.vmcorefs.machine.FaultInjection;
 import org.vmcorefs.machine.FirmwareDump;
 import org.vmcorefs.machine.Machine;
-import org.vmcorefs.machine.Profile;
 
 /**
  * One table per writable control file: input the kernel refuses gets the kernel's errno and leaves every
@@ -36,32 +35,32 @@ class ControlFileBadInputTest {
             {"", "empty"}, {"\n", "a blank line"}, {"hello\n", "garbage"}, {"0x10000000\n", "one number"},
             {"-1 0x10000\n", "negative"}, {"0x10000000,0x10000\n", "no separator"}, {"x" + LONG + "\n", "a long line"},
             {"0xg 0x10000\n", "not hex"}}) {
-            rows.add(Arguments.of(Profile.PPC64_PHYP, rr, r[0], 0L, Errno.EINVAL, false, r[1]));
+            rows.add(Arguments.of(CaptureEnvironments.PPC64_PHYP, rr, r[0], 0L, Errno.EINVAL, false, r[1]));
         }
-        rows.add(Arguments.of(Profile.PPC64_PHYP, rr, "hello\n", 7L, Errno.EINVAL, false, "garbage at an offset"));
+        rows.add(Arguments.of(CaptureEnvironments.PPC64_PHYP, rr, "hello\n", 7L, Errno.EINVAL, false, "garbage at an offset"));
         String hsa = Zcore.HSA;
         for (String[] r : new String[][] {{"", "empty"}, {"1\n", "another number"}, {"hello\n", "garbage"},
             {"-0\n", "negative"}, {"x" + LONG, "a long line"}, {" 0\n", "a blank first"}}) {
-            rows.add(Arguments.of(Profile.S390X_ZFCPDUMP, hsa, r[0], 0L, Errno.EINVAL, false, r[1]));
+            rows.add(Arguments.of(CaptureEnvironments.S390X_ZFCPDUMP, hsa, r[0], 0L, Errno.EINVAL, false, r[1]));
         }
-        rows.add(Arguments.of(Profile.S390X_ZFCPDUMP, hsa, "0\n", 1L, Errno.EPIPE, false, "0 at offset 1"));
-        rows.add(Arguments.of(Profile.S390X_ZFCPDUMP, hsa, "0\n", 4096L, Errno.EPIPE, false, "0 at offset 4096"));
+        rows.add(Arguments.of(CaptureEnvironments.S390X_ZFCPDUMP, hsa, "0\n", 1L, Errno.EPIPE, false, "0 at offset 1"));
+        rows.add(Arguments.of(CaptureEnvironments.S390X_ZFCPDUMP, hsa, "0\n", 4096L, Errno.EPIPE, false, "0 at offset 4096"));
         String registered = FadumpFiles.REGISTERED;
         for (String in : new String[] {"1\n", "0\n", "hello\n", ""}) {
-            rows.add(Arguments.of(Profile.PPC64_FADUMP, registered, in, 0L, Errno.EPERM, false,
+            rows.add(Arguments.of(CaptureEnvironments.PPC64_FADUMP, registered, in, 0L, Errno.EPERM, false,
                     "while a dump is active: " + in.strip()));
         }
         for (String[] r : new String[][] {{"", "empty"}, {"2\n", "neither 0 nor 1"}, {"hello\n", "garbage"},
             {"-1\n", "negative"}, {"99999999999\n", "overflowing int"}, {LONG + "\n", "a long line"},
             {"1 1\n", "two numbers"}}) {
-            rows.add(Arguments.of(Profile.PPC64_FADUMP, registered, r[0], 0L, Errno.EINVAL, true, r[1]));
+            rows.add(Arguments.of(CaptureEnvironments.PPC64_FADUMP, registered, r[0], 0L, Errno.EINVAL, true, r[1]));
         }
         String release = FadumpFiles.RELEASE_MEM;
         for (String[] r : new String[][] {{"", "empty"}, {"0\n", "zero"}, {"2\n", "two"}, {"hello\n", "garbage"},
             {"-1\n", "negative"}, {"4294967297\n", "overflowing int"}, {LONG + "\n", "a long line"}}) {
-            rows.add(Arguments.of(Profile.PPC64_FADUMP, release, r[0], 0L, Errno.EINVAL, false, r[1]));
+            rows.add(Arguments.of(CaptureEnvironments.PPC64_FADUMP, release, r[0], 0L, Errno.EINVAL, false, r[1]));
         }
-        rows.add(Arguments.of(Profile.PPC64_FADUMP, release, "1\n", 0L, Errno.EPERM, true, "after the release"));
+        rows.add(Arguments.of(CaptureEnvironments.PPC64_FADUMP, release, "1\n", 0L, Errno.EPERM, true, "after the release"));
         List<Arguments> both = new ArrayList<>();
         for (Arguments a : rows) {
             for (boolean strict : new boolean[] {false, true}) {
@@ -72,8 +71,8 @@ class ControlFileBadInputTest {
         return both.stream();
     }
 
-    private static Machine machine(Profile profile) throws DumpException {
-        return profile == Profile.S390X_ZFCPDUMP ? ZcoreViewTest.machine(FaultInjection.NONE)
+    private static Machine machine(CaptureEnvironment profile) throws DumpException {
+        return profile == CaptureEnvironments.S390X_ZFCPDUMP ? ZcoreViewTest.machine(FaultInjection.NONE)
                 : PowerMachines.machine(profile, 2);
     }
 
@@ -109,7 +108,7 @@ class ControlFileBadInputTest {
 
     @ParameterizedTest(name = "{1} <- {7} (strict {6})")
     @MethodSource("refused")
-    void theKernelsErrnoAndNothingChanges(Profile profile, String path, String input, long offset, Errno errno,
+    void theKernelsErrnoAndNothingChanges(CaptureEnvironment profile, String path, String input, long offset, Errno errno,
             boolean releaseFirst, boolean strict, String what) throws DumpException {
         Machine m = machine(profile);
         DumpTree tree = CaptureEnvironment.of(m, strict);

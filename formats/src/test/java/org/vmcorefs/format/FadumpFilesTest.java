@@ -11,7 +11,6 @@ import org.junit.jupiter.api.Test;
 import org.vmcorefs.machine.DumpException;
 import org.vmcorefs.machine.Errno;
 import org.vmcorefs.machine.Machine;
-import org.vmcorefs.machine.Profile;
 
 /** /sys/kernel/fadump/*: modes, values and the errno of each store, before and after release_mem. */
 class FadumpFilesTest {
@@ -19,7 +18,7 @@ class FadumpFilesTest {
     private final DumpTree tree;
 
     FadumpFilesTest() throws DumpException {
-        machine = PowerMachines.machine(Profile.PPC64_FADUMP, 2);
+        machine = PowerMachines.machine(CaptureEnvironments.PPC64_FADUMP, 2);
         tree = CaptureEnvironment.of(machine);
     }
 

@@ -17,7 +17,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.vmcorefs.machine.Errno;
 import org.vmcorefs.machine.FileExtent;
 import org.vmcorefs.machine.Machine;
-import org.vmcorefs.machine.Profile;
 
 /**
  * A dump file's ranges that are one run of the replayed file: the answers name exactly the bytes a read of
@@ -44,7 +43,7 @@ class LayoutFileExtentTest {
     }
 
     private static Machine replay(Path image) throws Exception {
-        return MachineFactory.create(MachineSpec.synthetic(Profile.X86_64_KDUMP, 64 * MIB, 1, 1).withImage(image));
+        return MachineFactory.create(MachineSpec.synthetic(CaptureEnvironments.X86_64_KDUMP, 64 * MIB, 1, 1).withImage(image));
     }
 
     /** Reads random ranges; every extent given must be the view's bytes. Returns how many were answered. */
@@ -104,7 +103,7 @@ class LayoutFileExtentTest {
 
     @Test
     void aReplayedElfCoreNamesItsSegmentsInTheCoreFile() throws Exception {
-        Machine synthetic = MachineFactory.create(MachineSpec.synthetic(Profile.X86_64_KDUMP, 64 * MIB, 2, 21));
+        Machine synthetic = MachineFactory.create(MachineSpec.synthetic(CaptureEnvironments.X86_64_KDUMP, 64 * MIB, 2, 21));
         Layout original = VmcoreView.layout(synthetic);
         Path core = tmp.resolve("vmcore");
         try (FileChannel ch = FileChannel.open(core, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {

@@ -8,7 +8,6 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.vmcorefs.machine.Machine;
 import org.vmcorefs.machine.MemoryRange;
-import org.vmcorefs.machine.Profile;
 import org.vmcorefs.machine.SyntheticMemory;
 
 /** The vmcore's known-zero file ranges are zero when read, and cover every unpopulated block it holds. */
@@ -17,7 +16,7 @@ class LayoutKnownZerosTest {
 
     @Test
     void everyReportedRangeReadsAsZerosAndEveryEmptyBlockIsReported() throws Exception {
-        Machine m = MachineFactory.create(MachineSpec.synthetic(Profile.X86_64_KDUMP, 256 * MIB, 2, 9).withPopulated(0.3));
+        Machine m = MachineFactory.create(MachineSpec.synthetic(CaptureEnvironments.X86_64_KDUMP, 256 * MIB, 2, 9).withPopulated(0.3));
         Layout layout = VmcoreView.layout(m);
         List<MemoryRange> zeros = layout.knownZeros();
         assertFalse(zeros.isEmpty());
@@ -57,7 +56,7 @@ class LayoutKnownZerosTest {
 
     @Test
     void fullyPopulatedMemoryReportsOnlyPadding() throws Exception {
-        Machine m = MachineFactory.create(MachineSpec.synthetic(Profile.X86_64_KDUMP, 128 * MIB, 1, 3));
+        Machine m = MachineFactory.create(MachineSpec.synthetic(CaptureEnvironments.X86_64_KDUMP, 128 * MIB, 1, 3));
         Layout layout = VmcoreView.layout(m);
         long total = layout.knownZeros().stream().mapToLong(MemoryRange::size).sum();
         assertTrue(total < 2 * 4096, "only the header and note padding: " + total);

@@ -9,13 +9,12 @@ import org.junit.jupiter.api.Test;
 import org.vmcorefs.machine.DumpException;
 import org.vmcorefs.machine.Errno;
 import org.vmcorefs.machine.Machine;
-import org.vmcorefs.machine.Profile;
 
 /** struct phyp_dump_header: golden big-endian bytes, round trip, and its device tree file. */
 class PhypDumpHeaderTest {
     @Test
     void goldenBigEndianBytesOfTheHeaderAfterADump() throws DumpException {
-        Machine m = PowerMachines.machine(Profile.PPC64_PHYP, 3);
+        Machine m = PowerMachines.machine(CaptureEnvironments.PPC64_PHYP, 3);
         PhypDumpHeader h = PhypDumpHeader.of(m.firmwareDump());
         String want = "00000001" + "0003" + "c000" + "00000028" + "00000000" // version, sections, status, offsets
                 + "0000000000000000" + "0000000000000000" + "00000000" + "00000000"

@@ -2,7 +2,6 @@ package org.vmcorefs.format;
 
 import org.vmcorefs.machine.DumpException;
 import org.vmcorefs.machine.Machine;
-import org.vmcorefs.machine.Profile;
 import org.vmcorefs.machine.SyntheticMemory;
 
 /** The small POWER machines the format tests use, and the model's own bytes to check reads against. */
@@ -14,7 +13,7 @@ final class PowerMachines {
     private PowerMachines() {
     }
 
-    static Machine machine(Profile profile, int cpus) throws DumpException {
+    static Machine machine(CaptureEnvironment profile, int cpus) throws DumpException {
         return MachineFactory.create(MachineSpec.synthetic(profile, GIB, cpus, SEED).withPopulated(POPULATED));
     }
 

@@ -17,7 +17,6 @@ import org.vmcorefs.machine.DumpException;
 import org.vmcorefs.machine.Errno;
 import org.vmcorefs.machine.Machine;
 import org.vmcorefs.machine.MemoryRange;
-import org.vmcorefs.machine.Profile;
 import org.vmcorefs.machine.SyntheticMemory;
 
 /** /proc/vmcore of the POWER profiles: golden header bytes, and reads of any (offset, length) checked. */
@@ -36,7 +35,7 @@ class PowerVmcoreTest {
 
     @Test
     void ppc64HeaderIsBigEndianGoldenBytes() throws DumpException {
-        Machine m = PowerMachines.machine(Profile.PPC64_PHYP, 3);
+        Machine m = PowerMachines.machine(CaptureEnvironments.PPC64_PHYP, 3);
         VirtualFile vmcore = CaptureEnvironment.of(m).file(CaptureEnvironment.VMCORE);
         String ehdr = "7f454c46020201000000000000000000" // ELFCLASS64, ELFDATA2MSB, EV_CURRENT
                 + "0004" + "0015" + "00000001" // ET_CORE, EM_PPC64 (21), EV_CURRENT
@@ -72,7 +71,7 @@ class PowerVmcoreTest {
 
     @Test
     void ppc64leHeaderIsLittleEndian() throws DumpException {
-        Machine m = PowerMachines.machine(Profile.PPC64LE_FADUMP, 1);
+        Machine m = PowerMachines.machine(CaptureEnvironments.PPC64LE_FADUMP, 1);
         VirtualFile vmcore = CaptureEnvironment.of(m).file(CaptureEnvironment.VMCORE);
         byte[] h = read(vmcore, 0, 64 + 56);
         assertEquals("7f454c46020101", HEX.formatHex(h, 0, 7));
@@ -196,21 +195,21 @@ class PowerVmcoreTest {
 
     @Test
     void anyReadOfThePhypVmcoreIsTheSameSliceOfTheWholeFile() throws DumpException {
-        Machine m = PowerMachines.machine(Profile.PPC64_PHYP, 3);
+        Machine m = PowerMachines.machine(CaptureEnvironments.PPC64_PHYP, 3);
         VirtualFile vmcore = CaptureEnvironment.of(m).file(CaptureEnvironment.VMCORE).open();
         checkReads(vmcore, new Reference(vmcore), List.of());
     }
 
     @Test
     void anyReadOfTheFadumpVmcoreIsTheSameSliceOfTheWholeFile() throws DumpException {
-        Machine m = PowerMachines.machine(Profile.PPC64_FADUMP, 2);
+        Machine m = PowerMachines.machine(CaptureEnvironments.PPC64_FADUMP, 2);
         VirtualFile vmcore = CaptureEnvironment.of(m).file(CaptureEnvironment.VMCORE).open();
         checkReads(vmcore, new Reference(vmcore), List.of());
     }
 
     @Test
     void readsTouchingReleasedMemoryFailTheOthersStillMatch() throws DumpException {
-        Machine m = PowerMachines.machine(Profile.PPC64_PHYP, 2);
+        Machine m = PowerMachines.machine(CaptureEnvironments.PPC64_PHYP, 2);
         DumpTree tree = CaptureEnvironment.of(m);
         VirtualFile vmcore = tree.file(CaptureEnvironment.VMCORE).open();
         Reference ref = new Reference(vmcore);
@@ -228,7 +227,7 @@ class PowerVmcoreTest {
 
     @Test
     void theVmcoreLeavesOnceEverythingIsReleased() throws DumpException {
-        Machine m = PowerMachines.machine(Profile.PPC64_PHYP, 1);
+        Machine m = PowerMachines.machine(CaptureEnvironments.PPC64_PHYP, 1);
         DumpTree tree = CaptureEnvironment.of(m);
         VirtualFile open = tree.file(CaptureEnvironment.VMCORE).open();
         VirtualFile release = tree.file(ReleaseRegion.PATH);

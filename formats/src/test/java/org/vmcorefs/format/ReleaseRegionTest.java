@@ -21,7 +21,6 @@ import org.vmcorefs.machine.EventLog;
 import org.vmcorefs.machine.FirmwareDump;
 import org.vmcorefs.machine.Machine;
 import org.vmcorefs.machine.MemoryRange;
-import org.vmcorefs.machine.Profile;
 
 /** /sys/kernel/release_region: the kernel's line, a tool releasing what it prints, and bad writes. */
 class ReleaseRegionTest {
@@ -36,7 +35,7 @@ class ReleaseRegionTest {
     private final VirtualFile file;
 
     ReleaseRegionTest() throws DumpException {
-        machine = PowerMachines.machine(Profile.PPC64_PHYP, 3);
+        machine = PowerMachines.machine(CaptureEnvironments.PPC64_PHYP, 3);
         dump = machine.firmwareDump();
         tree = CaptureEnvironment.of(machine);
         file = tree.file(ReleaseRegion.PATH);
@@ -157,7 +156,7 @@ class ReleaseRegionTest {
     @Test
     void byDefaultWhatTheKernelCorrectsIsAcceptedAsItDoesWithAWarningCounted() throws DumpException {
         for (Map.Entry<String, List<MemoryRange>> e : NONSENSE.entrySet()) {
-            Machine m = PowerMachines.machine(Profile.PPC64_PHYP, 3);
+            Machine m = PowerMachines.machine(CaptureEnvironments.PPC64_PHYP, 3);
             VirtualFile f = CaptureEnvironment.of(m).file(ReleaseRegion.PATH);
             byte[] bytes = e.getKey().getBytes(StandardCharsets.US_ASCII);
             assertEquals(bytes.length, f.open().write(0, ByteBuffer.wrap(bytes)), e.getKey());
@@ -169,7 +168,7 @@ class ReleaseRegionTest {
 
     @Test
     void underStrictWhatTheKernelCorrectsIsEinvalAndChangesNothing() throws DumpException {
-        Machine m = PowerMachines.machine(Profile.PPC64_PHYP, 3);
+        Machine m = PowerMachines.machine(CaptureEnvironments.PPC64_PHYP, 3);
         VirtualFile f = CaptureEnvironment.of(m, true).file(ReleaseRegion.PATH);
         String before = read(f);
         for (String bad : NONSENSE.keySet()) {

@@ -94,7 +94,7 @@ class VmcoreViewTest {
                 .cpus();
         CrashedSystem s = new CrashedSystem(Architecture.X86_64, ram, CRASH_TIME, cpus, kernel,
                 Instant.ofEpochSecond(1700000000L), "test");
-        return Kdump.build(s, CRASHKERNEL, CAPTURE, FaultInjection.NONE);
+        return Kdump.build("x86_64-kdump", s, CRASHKERNEL, CAPTURE, FaultInjection.NONE);
     }
 
     @Test

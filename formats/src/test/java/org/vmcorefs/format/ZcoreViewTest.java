@@ -23,7 +23,6 @@ import org.vmcorefs.machine.Errno;
 import org.vmcorefs.machine.FaultInjection;
 import org.vmcorefs.machine.Machine;
 import org.vmcorefs.machine.MemoryRange;
-import org.vmcorefs.machine.Profile;
 import org.vmcorefs.machine.S390SaveArea;
 import org.vmcorefs.machine.SavedArea;
 import org.vmcorefs.machine.SyntheticMemory;
@@ -37,8 +36,8 @@ class ZcoreViewTest {
     static final int[] LENGTHS = {1, 2, 8, 128, 4096, 8192, 3, 4095, 4097, 65536};
 
     static Machine machine(FaultInjection faults) throws DumpException {
-        MachineSpec spec = MachineSpec.synthetic(Profile.S390X_ZFCPDUMP, 64 * MIB, 3, SEED).withFaults(faults);
-        return MachineFactory.create(ZcoreSpec.withHsaSize(spec, HSA));
+        MachineSpec spec = MachineSpec.synthetic(CaptureEnvironments.S390X_ZFCPDUMP, 64 * MIB, 3, SEED).withFaults(faults);
+        return MachineFactory.create(spec.withOption("--hsa-size", Long.toString(HSA)));
     }
 
     /** The crashed system's byte at {@code address}, computed from the seed and the registers, not by vmcorefs' read path. */
@@ -338,8 +337,8 @@ class ZcoreViewTest {
         Path f = dir.resolve("zcore-mem.copy");
         List<Layout.Segment> holes = new ArrayList<>();
         Files.write(f, render(ZcoreView.mem(m), holes, Errno.EFAULT)); // what a memmap-driven copy leaves: zeros
-        MachineSpec spec = MachineSpec.synthetic(Profile.S390X_ZFCPDUMP, 0, 1, 99).withImage(f);
-        Machine r = MachineFactory.create(ZcoreSpec.withHsaSize(spec, HSA));
+        MachineSpec spec = MachineSpec.synthetic(CaptureEnvironments.S390X_ZFCPDUMP, 0, 1, 99).withImage(f);
+        Machine r = MachineFactory.create(spec.withOption("--hsa-size", Long.toString(HSA)));
         assertEquals(List.of(new MemoryRange(0, m.system().endOfRam())), r.system().ram(),
                 "memory up to mem_end, although mem_size counts the RAM only");
         for (int i = 0; i < m.cpus().size(); i++) {
@@ -360,8 +359,8 @@ class ZcoreViewTest {
             Layout layout = which.equals("vmcore") ? ZcoreView.vmcore(m) : ZcoreView.complete(m);
             Path f = dir.resolve(which);
             Files.write(f, render(layout, new ArrayList<>(), null));
-            MachineSpec spec = MachineSpec.synthetic(Profile.S390X_ZFCPDUMP, 0, 1, 99).withImage(f);
-            Machine r = MachineFactory.create(ZcoreSpec.withHsaSize(spec, HSA));
+            MachineSpec spec = MachineSpec.synthetic(CaptureEnvironments.S390X_ZFCPDUMP, 0, 1, 99).withImage(f);
+            Machine r = MachineFactory.create(spec.withOption("--hsa-size", Long.toString(HSA)));
             assertEquals(m.cpus().size(), r.cpus().size(), which);
             for (int i = 0; i < m.cpus().size(); i++) {
                 assertArrayEquals(m.cpus().get(i).registers(), r.cpus().get(i).registers(), which + " CPU " + i);

@@ -35,6 +35,7 @@ public final class Main {
 
     static int run(String... args) {
         CommandLine cl = new CommandLine(Main.class);
+        MountCommand.addEnvironments(cl.getSubcommands().get("mount"));
         cl.setExecutionExceptionHandler((e, line, parsed) -> {
             line.getErr().println("vmcorefs: " + e.getMessage());
             return ExitCode.FAILED;

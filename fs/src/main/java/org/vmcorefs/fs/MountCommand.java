@@ -1,28 +1,20 @@
 package org.vmcorefs.fs;
 
-import java.io.IOException;
-import java.lang.management.ManagementFactory;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vmcorefs.format.CaptureEnvironment;
-import org.vmcorefs.format.DumpTree;
+import org.vmcorefs.format.CaptureEnvironments;
+import org.vmcorefs.format.EnvironmentOption;
 import org.vmcorefs.format.MachineFactory;
 import org.vmcorefs.format.MachineSpec;
 import org.vmcorefs.machine.DumpException;
-import org.vmcorefs.machine.FaultInjection;
 import org.vmcorefs.machine.Machine;
-import org.vmcorefs.machine.MemoryRange;
-import org.vmcorefs.machine.Profile;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -33,42 +25,6 @@ import picocli.CommandLine.Parameters;
         description = {"Mounts a simulated crashed machine's capture environment at MOUNTPOINT.",
             "Returns once the files are visible (the daemon goes on in the background, logging to a",
             "private file it names), or stays in the foreground with --foreground.",
-            "",
-            "Files of profile x86_64-kdump:",
-            "  MOUNTPOINT/proc/vmcore           the crashed kernel's memory as an ELF core (0400)",
-            "  MOUNTPOINT/dev/oldmem            physical memory as it is now, offset = address (0400)",
-            "  MOUNTPOINT/.vmcorefs/stats.json  what was served and fetched (0400)",
-            "  MOUNTPOINT/.vmcorefs/zero-ranges proc/vmcore's ranges known to be zero, for save --exclude-zero (0400)",
-            "",
-            "Files of profile ppc64-phyp (phyp-assisted dump; --memory 768M or more):",
-            "  MOUNTPOINT/proc/vmcore                the dump, ELF64 MSB core (0400)",
-            "  MOUNTPOINT/sys/kernel/release_region  what is still reserved, as",
-            "    'CPU:0xA-0xLEN: HPTE:0xA-0xLEN: DUMP:0xA-0xLEN, 0xA-0xLEN:';",
-            "    echo '<start> <length>' (hex) releases memory (0600)",
-            "  MOUNTPOINT/proc/device-tree/rtas/ibm,kernel-dump  dump header (0444)",
-            "",
-            "Files of profiles ppc64-fadump, ppc64le-fadump (--memory 768M or more):",
-            "  MOUNTPOINT/proc/vmcore                     the dump, ELF64 core (0400)",
-            "  MOUNTPOINT/sys/kernel/fadump/enabled       1 (0444)",
-            "  MOUNTPOINT/sys/kernel/fadump/registered    0/1, writable once",
-            "                                             the dump is released (0644)",
-            "  MOUNTPOINT/sys/kernel/fadump/mem_reserved  bytes of the dump area (0444)",
-            "  MOUNTPOINT/sys/kernel/fadump/release_mem   echo 1: removes /proc/vmcore,",
-            "                                             frees the memory (0200)",
-            "  (.vmcorefs/stats.json also shows the memory released and the dump state)",
-            "",
-            "Files of profile s390x-zfcpdump (the HSA is read through simulated SCLP requests;",
-            "--saved-area-fail-rate/-latency-us inject SCLP failures and latency):",
-            "  MOUNTPOINT/proc/vmcore                     the crashed system as an s390x ELF core (0400)",
-            "  MOUNTPOINT/sys/kernel/debug/zcore/mem      s390 dump format v5, no end marker (0400);",
-            "                                             closing it releases the HSA, as the kernel's does",
-            "  MOUNTPOINT/sys/kernel/debug/zcore/hsa      HSA size in hex; write 0 to release it (0600)",
-            "  MOUNTPOINT/sys/kernel/debug/zcore/memmap   \"start size \" per memory range (0400)",
-            "  MOUNTPOINT/sys/kernel/debug/zcore/reipl    any write re-IPLs: dump files then fail ENODEV",
-            "  MOUNTPOINT/.vmcorefs/s390.dump             the complete s390 dump, with DUMP_END, for",
-            "                                             zgetdump, libkdumpfile, crash (0400)",
-            "  MOUNTPOINT/.vmcorefs/stats.json            what was served, SCLP requests, events (0400)",
-            "  --image also replays an s390 dump (a zcore/mem copy, zgetdump's output) or an s390x ELF core.",
             ""},
         footer = {"", "Examples:",
             "  vmcorefs mount ./mnt",
@@ -122,11 +78,6 @@ final class MountCommand implements Callable<Integer> {
             description = "KASLR offset of a synthetic kernel, in hex. Default: ${DEFAULT-VALUE}.")
     String kaslrOffset;
 
-    @Option(names = "--crashkernel", paramLabel = "SIZE[@START]",
-            description = "The capture kernel's reservation, as the crashkernel= boot option. Default: 128M for "
-                    + "512 MiB-2 GiB of RAM, 256M above, placed high below 4 GiB; none for a replayed dump.")
-    String crashkernel;
-
     @Option(names = "--crash-time", paramLabel = "TIME",
             description = "When the machine crashed: seconds since the epoch or ISO-8601. Default: the dump's "
                     + "CRASHTIME, else 2026-01-01T00:00:00Z.")
@@ -140,11 +91,6 @@ final class MountCommand implements Callable<Integer> {
     @Option(names = "--saved-area-latency-us", paramLabel = "MICROS", defaultValue = "0",
             description = "Latency added to every hardware-saved-area request. Default: ${DEFAULT-VALUE}.")
     long latencyMicros;
-
-    @Option(names = "--hsa-size", paramLabel = "SIZE", converter = SizeConverter.class,
-            description = "s390x-zfcpdump: bytes the hardware saved from address 0 (the HSA), a multiple of 4K. "
-                    + "Default: 32M.")
-    Long hsaSize;
 
     @Option(names = "--fault-seed", paramLabel = "N", defaultValue = "42",
             description = "Seed of the injected failures. Default: ${DEFAULT-VALUE}.")
@@ -203,70 +149,47 @@ final class MountCommand implements Callable<Integer> {
         private static final long serialVersionUID = 1L;
 
         ProfileNames() {
-            for (Profile p : Profile.values()) {
-                add(p.id());
-            }
+            addAll(CaptureEnvironments.ids());
         }
     }
 
-    MachineSpec machineSpec() {
-        Profile p;
-        try {
-            p = Profile.fromId(profile);
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "unknown profile '" + profile
-                    + "' (known: " + String.join(", ", new ProfileNames()) + ")");
-        }
-        long kaslr;
-        try {
-            kaslr = Long.parseUnsignedLong(kaslrOffset.replaceFirst("^0[xX]", ""), 16);
-        } catch (NumberFormatException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--kaslr-offset: '" + kaslrOffset
-                    + "' is not a hex number");
-        }
-        if (kaslr % (2L << 20) != 0) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--kaslr-offset must be 2 MiB aligned");
-        }
-        MemoryRange ck = null;
-        if (crashkernel != null) {
-            String[] parts = crashkernel.split("@", 2);
-            try {
-                long size = SizeConverter.parse(parts[0]);
-                ck = parts.length == 2 ? new MemoryRange(SizeConverter.parse(parts[1]), size)
-                        : size == 0 ? new MemoryRange(0, 0) : null;
-                if (ck == null) {
-                    ck = org.vmcorefs.machine.Kdump.placeCrashkernel(
-                            org.vmcorefs.machine.SyntheticSystem.x86Ram(memory), size);
-                }
-            } catch (CommandLine.TypeConversionException | IllegalArgumentException e) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--crashkernel: " + e.getMessage());
+    /**
+     * Adds what the capture environments bring to the mount command: each one's files to the description,
+     * and their own options (--crashkernel, --hsa-size, ...), whose values reach the machine by name.
+     */
+    static void addEnvironments(CommandLine mount) {
+        CommandLine.Model.CommandSpec cs = mount.getCommandSpec();
+        List<String> description = new ArrayList<>(List.of(cs.usageMessage().description()));
+        List<String> previous = null;
+        for (CaptureEnvironment e : CaptureEnvironments.ALL) {
+            if (!e.help().equals(previous)) {
+                description.addAll(e.help());
+                description.add("");
             }
+            previous = e.help();
         }
-        Instant when = null;
-        if (crashTime != null) {
-            try {
-                when = crashTime.matches("\\d+") ? Instant.ofEpochSecond(Long.parseLong(crashTime))
-                        : Instant.parse(crashTime);
-            } catch (DateTimeParseException | NumberFormatException e) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--crash-time: '" + crashTime
-                        + "' is neither seconds since the epoch nor ISO-8601 (2026-01-01T00:00:00Z)");
+        cs.usageMessage().description(description.toArray(new String[0]));
+        for (EnvironmentOption o : CaptureEnvironments.options().keySet()) {
+            cs.addOption(CommandLine.Model.OptionSpec.builder(o.name()).paramLabel(o.paramLabel()).type(String.class)
+                    .description(o.description()).build());
+        }
+    }
+
+    /** The profile's own options as given on the command line; a usage error for another profile's. */
+    Map<String, String> environmentOptions(CaptureEnvironment p) {
+        Map<String, String> given = new LinkedHashMap<>();
+        CaptureEnvironments.options().forEach((o, takers) -> {
+            String v = spec.findOption(o.name()).getValue();
+            if (v == null) {
+                return;
             }
-        }
-        FaultInjection faults;
-        try {
-            faults = new FaultInjection(failRate, TimeUnit.MICROSECONDS.toNanos(latencyMicros), faultSeed, false);
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
-        }
-        if (hsaSize != null) {
-            if (p != Profile.S390X_ZFCPDUMP) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--hsa-size is for --profile "
-                        + Profile.S390X_ZFCPDUMP.id());
+            if (!takers.contains(p)) {
+                throw new CommandLine.ParameterException(spec.commandLine(), o.name() + " is for --profile "
+                        + String.join(", ", takers.stream().map(CaptureEnvironment::id).toList()));
             }
-            // For zfcpdump the dump kernel's region is [0, HSA size): MachineSpec carries it as the crashkernel.
-            ck = new MemoryRange(0, hsaSize);
-        }
-        return new MachineSpec(p, memory, cpus, seed, populated, image, kernel, kaslr, ck, when, faults);
+            given.put(o.name(), v);
+        });
+        return given;
     }
 
     @Override
@@ -276,7 +199,7 @@ final class MountCommand implements Callable<Integer> {
             ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME))
                     .setLevel(ch.qos.logback.classic.Level.WARN);
         }
-        MachineSpec ms = machineSpec();
+        MachineSpec ms = MountSpec.of(this);
         Path mp;
         try {
             mp = MountPoints.prepare(mountPoint);
@@ -290,7 +213,7 @@ final class MountCommand implements Callable<Integer> {
         }
         if (!foreground) {
             // The daemon builds the machine: doing it here too would only add to the mount time.
-            return daemonize(mp);
+            return Daemon.start(this, mp);
         }
         Machine machine;
         try {
@@ -299,123 +222,6 @@ final class MountCommand implements Callable<Integer> {
             System.err.println("vmcorefs: cannot build the machine: " + e.getMessage());
             return ExitCode.BAD_MACHINE;
         }
-        return serve(machine, mp);
-    }
-
-    /** Starts this command again with --foreground in a new process, and waits until its mount is visible. */
-    private int daemonize(Path mp) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-        cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
-        cmd.add(Main.class.getName());
-        // The same command line, with --foreground right after the subcommand's name.
-        List<String> args = new ArrayList<>(spec.commandLine().getParseResult().originalArgs());
-        int at = args.indexOf(spec.name()) + 1;
-        args.add(at, "--foreground");
-        cmd.addAll(args);
-        Path log = RuntimeFiles.log(mp);
-        Process child = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(log.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                .start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(readyTimeout);
-        while (System.nanoTime() < deadline) {
-            if (Mounts.isMounted(mp) && Files.exists(mp.resolve(StatsFile.PATH.substring(1)))) {
-                System.out.println("vmcorefs: mounted " + profile + " at " + mp + " (pid " + child.pid() + ", log "
-                        + log + ")");
-                return ExitCode.OK;
-            }
-            if (child.waitFor(10, TimeUnit.MILLISECONDS)) {
-                // The daemon's own one-line verdicts; the full log stays in the file.
-                Files.readAllLines(log).stream().filter(l -> l.startsWith("vmcorefs: ")).forEach(System.err::println);
-                System.err.println("vmcorefs: the daemon exited with status " + child.exitValue() + "; log: " + log);
-                RuntimeFiles.clear(mp);
-                return child.exitValue() == 0 ? ExitCode.FAILED : child.exitValue();
-            }
-        }
-        System.err.println("vmcorefs: the mount did not appear within " + readyTimeout + " s; see " + log);
-        child.destroy();
-        return ExitCode.FAILED;
-    }
-
-    /** Mounts in this process and serves until unmounted or signalled. */
-    int serve(Machine machine, Path mp) throws InterruptedException, IOException {
-        DumpTree tree = CaptureEnvironment.of(machine, strict);
-        MountStats stats = new MountStats();
-        Map<String, Object> about = new LinkedHashMap<>();
-        about.put("pid", ProcessHandle.current().pid());
-        about.put("mountPoint", mp.toString());
-        about.put("mountedAt", Instant.now().toString());
-        about.put("directIo", !pageCache);
-        about.put("strict", strict);
-        about.put("fuseThreads", multithreaded ? "multi" : "single");
-        // Splicing the image's bytes measured 2.0 vs 1.76 GB/s for a first sequential read (direct_io); with
-        // --page-cache the two were within the run-to-run noise (1.0-1.4 GB/s both).
-        boolean splice = !noSplice;
-        about.put("splice", splice);
-        tree.add(StatsFile.PATH, new StatsFile(machine, stats, about));
-        tree.add(ZeroRangesFile.PATH, ZeroRangesFile.of(tree));
-        com.sun.security.auth.module.UnixSystem user = new com.sun.security.auth.module.UnixSystem();
-        VmcoreFs fs = new VmcoreFs(tree, stats, user.getUid(), user.getGid(), !pageCache,
-                new ReadBuffers(splice));
-
-        List<String> opts = new ArrayList<>(List.of("-o", "fsname=vmcorefs", "-o", "subtype=vmcorefs", "-o",
-                "default_permissions"));
-        if (allowOther) {
-            opts.addAll(List.of("-o", "allow_other"));
-        }
-        if (splice) {
-            opts.addAll(List.of("-o", "splice_write"));
-        }
-        if (!multithreaded) {
-            // libfuse's single-threaded loop: measured faster here for one reader and for four (no worker
-            // threads woken, created or attached to the JVM per request).
-            opts.add("-s");
-        }
-        Thread loop = new Thread(() -> {
-            try {
-                fs.mount(mp, true, debugFuse, opts.toArray(new String[0]));
-            } catch (Throwable e) {
-                LOG.error("FUSE mount of {} failed", mp, e);
-                System.err.println("vmcorefs: mount failed: " + e.getMessage());
-            }
-        }, "fuse-loop");
-        Thread hook = new Thread(() -> {
-            if (loop.isAlive() && Mounts.isMounted(mp)) {
-                LOG.info("signalled: unmounting {}", mp);
-                if (Mounts.fusermountUnmount(mp, false) != 0) {
-                    Mounts.fusermountUnmount(mp, true);
-                }
-                try {
-                    loop.join(10_000);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-        }, "unmount-on-signal");
-        Runtime.getRuntime().addShutdownHook(hook);
-        loop.start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(readyTimeout);
-        while (!Mounts.isMounted(mp)) {
-            if (!loop.isAlive() || System.nanoTime() > deadline) {
-                System.err.println("vmcorefs: the mount of " + mp + " did not come up (is /dev/fuse available?)");
-                return ExitCode.FAILED;
-            }
-            Thread.sleep(5);
-        }
-        RuntimeFiles.writePid(mp, ProcessHandle.current().pid());
-        LOG.info("mounted {} at {}: {}", machine.profile(), mp, machine.system().origin());
-        System.out.println("vmcorefs: serving " + machine.profile() + " at " + mp);
-        System.out.flush();
-        if (readyFile != null) {
-            Path tmp = readyFile.resolveSibling(readyFile.getFileName() + ".tmp");
-            Files.writeString(tmp, "vmcorefs: mounted " + machine.profile() + " at " + mp + " (pid "
-                    + ProcessHandle.current().pid() + ")\n");
-            Files.move(tmp, readyFile, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        }
-        loop.join();
-        LOG.info("unmounted {}", mp);
-        return ExitCode.OK;
+        return new FuseServer(this).serve(machine, mp);
     }
 }

@@ -35,7 +35,7 @@ final class StatsFile implements VirtualFile {
     Map<String, Object> report() {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("mount", mount);
-        r.put("profile", machine.profile().id());
+        r.put("profile", machine.profile());
         r.put("origin", machine.system().origin());
         r.put("files", stats.snapshot());
         SavedArea area = machine.savedArea();

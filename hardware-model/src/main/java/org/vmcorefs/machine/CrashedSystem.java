@@ -6,7 +6,7 @@ import java.util.List;
 /**
  * The crashed system as it was at the moment of the crash, before any dump mechanism acted: its RAM map,
  * its memory, its CPUs and what is known of its kernel. Built from a synthetic description or a replayed
- * dump; a {@link Profile} turns it into a {@link Machine}.
+ * dump; a capture environment turns it into a {@link Machine}.
  *
  * @param origin a one-line description of where it came from, for logs and stats
  */

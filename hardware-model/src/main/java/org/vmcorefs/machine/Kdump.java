@@ -45,14 +45,12 @@ public final class Kdump {
     /**
      * Builds the machine as the capture kernel finds it.
      *
+     * @param profile the name of the capture environment, for the machine's description
      * @param crashkernel the reservation (may be empty for a replayed dump that had none)
      * @param captureKernel what the capture kernel wrote over its region and the low memory
      */
-    public static Machine build(CrashedSystem system, MemoryRange crashkernel, PhysicalMemory captureKernel,
+    public static Machine build(String profile, CrashedSystem system, MemoryRange crashkernel, PhysicalMemory captureKernel,
             FaultInjection faults) {
-        if (system.architecture() != Architecture.X86_64) {
-            throw new IllegalArgumentException("kdump here is x86_64 only, not " + system.architecture());
-        }
         if (!crashkernel.isEmpty() && system.ram().stream().noneMatch(
                 r -> r.start() <= crashkernel.start() && crashkernel.end() <= r.end())) {
             throw new IllegalArgumentException("crashkernel " + crashkernel + " is not inside one RAM range");
@@ -81,6 +79,6 @@ public final class Kdump {
         }
         LOG.info("kdump machine: {} of RAM in {} ranges, crashkernel {}, {} CPUs, {}", system.ramSize(),
                 system.ram().size(), crashkernel, system.cpus().size(), system.origin());
-        return new Machine(Profile.X86_64_KDUMP, system, current, old, dump, crashkernel, backup, events);
+        return new Machine(profile, system, current, old, dump, crashkernel, backup, events);
     }
 }

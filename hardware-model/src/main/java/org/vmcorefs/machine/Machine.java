@@ -12,7 +12,7 @@ import java.util.List;
  * reaches it: current memory where it survived, the saved area where the hardware kept a copy.
  */
 public final class Machine {
-    private final Profile profile;
+    private final String profile;
     private final CrashedSystem system;
     private final PhysicalMemory currentMemory;
     private final PhysicalMemory oldMemory;
@@ -26,13 +26,13 @@ public final class Machine {
      * @param dumpRanges the ranges of the crashed system's memory the dump shows, sorted
      * @param reserved the capture kernel's own region (crashkernel=), empty when there is none
      */
-    public Machine(Profile profile, CrashedSystem system, PhysicalMemory currentMemory, PhysicalMemory oldMemory,
+    public Machine(String profile, CrashedSystem system, PhysicalMemory currentMemory, PhysicalMemory oldMemory,
             List<MemoryRange> dumpRanges, MemoryRange reserved, SavedArea savedArea, EventLog events) {
         this(profile, system, currentMemory, oldMemory, dumpRanges, reserved, savedArea, events, null);
     }
 
     /** A machine whose dump the POWER hypervisor saved: {@code firmwareDump} holds its state. */
-    public Machine(Profile profile, CrashedSystem system, PhysicalMemory currentMemory, PhysicalMemory oldMemory,
+    public Machine(String profile, CrashedSystem system, PhysicalMemory currentMemory, PhysicalMemory oldMemory,
             List<MemoryRange> dumpRanges, MemoryRange reserved, SavedArea savedArea, EventLog events,
             FirmwareDump firmwareDump) {
         this.firmwareDump = firmwareDump;
@@ -46,7 +46,8 @@ public final class Machine {
         this.events = events;
     }
 
-    public Profile profile() {
+    /** The name of the capture environment (profile) that built this machine, e.g. {@code x86_64-kdump}. */
+    public String profile() {
         return profile;
     }
 

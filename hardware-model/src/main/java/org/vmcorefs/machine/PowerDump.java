@@ -38,7 +38,7 @@ public final class PowerDump {
     }
 
     /** Phyp-assisted dump: the save area (CPU state, HPTEs, the 256 MiB RMR copy) sits at the top of RAM. */
-    public static Machine phyp(CrashedSystem system, PhysicalMemory running, FaultInjection faults) {
+    public static Machine phyp(String profile, CrashedSystem system, PhysicalMemory running, FaultInjection faults) {
         Architecture arch = checkPower(system);
         long page = arch.pageSize();
         long end = system.endOfRam();
@@ -56,7 +56,7 @@ public final class PowerDump {
         MemoryRange copy = new MemoryRange(hpte.end(), RMR.size());
         MemoryRange scratch = MemoryRange.ofEnd(scratchBase, end);
         MemoryRange inPlace = MemoryRange.ofEnd(boot, scratchBase);
-        return assemble(Profile.PPC64_PHYP, FirmwareDump.Kind.PHYP, system, running, faults, RMR, boot, cpu, hpte,
+        return assemble(profile, FirmwareDump.Kind.PHYP, system, running, faults, RMR, boot, cpu, hpte,
                 copy, scratch, inPlace);
     }
 
@@ -64,7 +64,7 @@ public final class PowerDump {
      * fadump: the registered area sits right above the boot memory (fadump_locate_reserve_mem) and holds the CPU
      * state, the HPTEs, the copy of the whole boot memory and one page of crash info and ELF headers.
      */
-    public static Machine fadump(Profile profile, CrashedSystem system, PhysicalMemory running,
+    public static Machine fadump(String profile, CrashedSystem system, PhysicalMemory running,
             FaultInjection faults) {
         Architecture arch = checkPower(system);
         long page = arch.pageSize();
@@ -84,7 +84,7 @@ public final class PowerDump {
                 cpu, hpte, copy, area, inPlace);
     }
 
-    private static Machine assemble(Profile profile, FirmwareDump.Kind kind, CrashedSystem system,
+    private static Machine assemble(String profile, FirmwareDump.Kind kind, CrashedSystem system,
             PhysicalMemory running, FaultInjection faults, MemoryRange copied, long boot, MemoryRange cpu,
             MemoryRange hpte, MemoryRange copy, MemoryRange dumpArea, MemoryRange inPlace) {
         Architecture arch = system.architecture();

@@ -31,7 +31,7 @@ public final class Zfcpdump {
      * @param dumpKernel what the dump kernel wrote over [0, hsaSize)
      * @param faults faults injected into the SCLP requests
      */
-    public static Machine build(CrashedSystem system, long hsaSize, PhysicalMemory dumpKernel, FaultInjection faults) {
+    public static Machine build(String profile, CrashedSystem system, long hsaSize, PhysicalMemory dumpKernel, FaultInjection faults) {
         if (system.architecture() != Architecture.S390X) {
             throw new IllegalArgumentException("zfcpdump is s390x only, not " + system.architecture());
         }
@@ -52,7 +52,7 @@ public final class Zfcpdump {
         PhysicalMemory old = LayeredMemory.over(current).put(hsa, new HsaPort(saved)).build();
         LOG.info("zfcpdump machine: {} of RAM in {} ranges, HSA {}, {} CPUs, {}", system.ramSize(),
                 system.ram().size(), hsa, system.cpus().size(), system.origin());
-        return new Machine(Profile.S390X_ZFCPDUMP, system, current, old, system.ram(), hsa, saved, events);
+        return new Machine(profile, system, current, old, system.ram(), hsa, saved, events);
     }
 
     /**

@@ -18,7 +18,7 @@ class KdumpTest {
 
     private Machine machine(long size, MemoryRange crashkernel) {
         CrashedSystem s = SyntheticSystem.x86_64(size, 2, crashTime, 0, Instant.EPOCH);
-        return Kdump.build(s, crashkernel, capture, FaultInjection.NONE);
+        return Kdump.build("x86_64-kdump", s, crashkernel, capture, FaultInjection.NONE);
     }
 
     private static void assertBytes(PhysicalMemory m, long address, int length, SyntheticMemory expected,
@@ -52,7 +52,7 @@ class KdumpTest {
         List<MemoryRange> ram = List.of(new MemoryRange(0, 64 * MIB));
         CrashedSystem s = new CrashedSystem(Architecture.X86_64, ram, crashTime, List.of(), new KernelInfo("x", 0, 0,
                 0, 0, ""), Instant.EPOCH, "test");
-        Machine m = Kdump.build(s, new MemoryRange(32 * MIB, 16 * MIB), capture, FaultInjection.NONE);
+        Machine m = Kdump.build("x86_64-kdump", s, new MemoryRange(32 * MIB, 16 * MIB), capture, FaultInjection.NONE);
         assertEquals(List.of(new MemoryRange(0, 0xa0000), MemoryRange.ofEnd(0xa0000, 32 * MIB),
                 MemoryRange.ofEnd(48 * MIB, 64 * MIB)), m.dumpRanges());
     }
@@ -89,7 +89,7 @@ class KdumpTest {
     void aCrashkernelOutsideRamIsRefused() {
         CrashedSystem s = SyntheticSystem.x86_64(1L << 30, 1, crashTime, 0, Instant.EPOCH);
         assertThrows(IllegalArgumentException.class,
-                () -> Kdump.build(s, new MemoryRange(0x80000000L, 64 * MIB), capture, FaultInjection.NONE));
+                () -> Kdump.build("x86_64-kdump", s, new MemoryRange(0x80000000L, 64 * MIB), capture, FaultInjection.NONE));
     }
 
     @Test

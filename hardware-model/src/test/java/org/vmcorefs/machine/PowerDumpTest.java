@@ -19,7 +19,7 @@ class PowerDumpTest {
     private final SyntheticMemory running = new SyntheticMemory(99, 1.0);
 
     private Machine phyp(long size, int cpus) {
-        return PowerDump.phyp(SyntheticPowerSystem.system(Architecture.PPC64, size, cpus, crashed,
+        return PowerDump.phyp("ppc64-phyp", SyntheticPowerSystem.system(Architecture.PPC64, size, cpus, crashed,
                 Instant.EPOCH), running, FaultInjection.NONE);
     }
 
@@ -131,7 +131,7 @@ class PowerDumpTest {
 
     @Test
     void fadumpAreaSitsAboveTheBootMemory() throws DumpException {
-        Machine m = PowerDump.fadump(Profile.PPC64LE_FADUMP, SyntheticPowerSystem.system(Architecture.PPC64LE, GIB,
+        Machine m = PowerDump.fadump("ppc64le-fadump", SyntheticPowerSystem.system(Architecture.PPC64LE, GIB,
                 4, crashed, Instant.EPOCH), running, FaultInjection.NONE);
         FirmwareDump d = m.firmwareDump();
         assertEquals(new MemoryRange(0x10000000L, 0x10000), d.cpuState());

@@ -49,7 +49,7 @@ class SyntheticS390Test {
     @Test
     void dumpKernelOverwritesTheLowMemoryAndTheHsaKeepsIt() throws DumpException {
         CrashedSystem s = SyntheticS390.s390x(64 * MIB, 1, new SyntheticMemory(5, 1.0), Instant.EPOCH);
-        Machine m = Zfcpdump.build(s, 8 * MIB, new SyntheticMemory(77, 1.0), FaultInjection.NONE);
+        Machine m = Zfcpdump.build("s390x-zfcpdump", s, 8 * MIB, new SyntheticMemory(77, 1.0), FaultInjection.NONE);
         SyntheticMemory crashed = new SyntheticMemory(5, 1.0);
         SyntheticMemory kernel = new SyntheticMemory(77, 1.0);
         ByteBuffer now = ByteBuffer.allocate(16);
@@ -68,6 +68,6 @@ class SyntheticS390Test {
         m.oldMemory().read(8 * MIB, above);
         assertEquals(crashed.byteAt(8 * MIB), above.get(0));
         assertThrows(IllegalArgumentException.class,
-                () -> Zfcpdump.build(s, 4097, PhysicalMemory.ZEROS, FaultInjection.NONE));
+                () -> Zfcpdump.build("s390x-zfcpdump", s, 4097, PhysicalMemory.ZEROS, FaultInjection.NONE));
     }
 }

@@ -17,12 +17,13 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.vmcorefs.format.CaptureEnvironment;
 import org.vmcorefs.format.MachineFactory;
 import org.vmcorefs.format.MachineSpec;
 import org.vmcorefs.format.VirtualFile;
-import org.vmcorefs.machine.Profile;
+import org.vmcorefs.format.CaptureEnvironments;
+import org.vmcorefs.format.CaptureEnvironment;
 
 /**
  * Eight readers at once over every file of a mounted machine, at random offsets and sizes: every byte
@@ -33,9 +34,14 @@ class ConcurrentReadersTest {
     private static final int READERS = 8;
     private static final long SECONDS = Long.getLong("vmcorefs.soak.seconds", 8);
 
-    @ParameterizedTest
-    @EnumSource(Profile.class)
-    void eightReadersSeeExactlyTheRenderedBytes(Profile profile) throws Exception {
+    static List<String> profiles() {
+        return CaptureEnvironments.ids();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("profiles")
+    void eightReadersSeeExactlyTheRenderedBytes(String id) throws Exception {
+        CaptureEnvironment profile = CaptureEnvironments.byId(id);
         // 1 GiB: the POWER profiles need room for the running kernel's 256 MiB and the hypervisor's copy.
         long memory = 1L << 30;
         long seed = 11;

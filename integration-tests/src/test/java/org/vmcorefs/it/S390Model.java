@@ -4,12 +4,12 @@ import java.nio.ByteBuffer;
 import java.util.List;
 import org.vmcorefs.format.MachineFactory;
 import org.vmcorefs.format.MachineSpec;
-import org.vmcorefs.format.ZcoreSpec;
 import org.vmcorefs.machine.CpuState;
 import org.vmcorefs.machine.DumpException;
 import org.vmcorefs.machine.Machine;
 import org.vmcorefs.machine.MemoryRange;
-import org.vmcorefs.machine.Profile;
+import org.vmcorefs.format.CaptureEnvironments;
+import org.vmcorefs.format.CaptureEnvironment;
 import org.vmcorefs.machine.S390SaveArea;
 import org.vmcorefs.machine.SyntheticMemory;
 
@@ -26,8 +26,8 @@ final class S390Model {
 
     S390Model(long memorySize, int cpus, long seed, long hsaSize) throws DumpException {
         this.seed = seed;
-        MachineSpec spec = MachineSpec.synthetic(Profile.S390X_ZFCPDUMP, memorySize, cpus, seed);
-        this.machine = MachineFactory.create(ZcoreSpec.withHsaSize(spec, hsaSize));
+        MachineSpec spec = MachineSpec.synthetic(CaptureEnvironments.S390X_ZFCPDUMP, memorySize, cpus, seed);
+        this.machine = MachineFactory.create(spec.withOption("--hsa-size", Long.toString(hsaSize)));
         this.cpus = machine.cpus();
         this.memory = new SyntheticMemory(seed, 1.0);
     }

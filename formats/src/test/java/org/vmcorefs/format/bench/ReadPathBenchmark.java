@@ -19,7 +19,8 @@ import org.vmcorefs.format.MachineFactory;
 import org.vmcorefs.format.MachineSpec;
 import org.vmcorefs.format.VmcoreView;
 import org.vmcorefs.machine.DumpException;
-import org.vmcorefs.machine.Profile;
+import org.vmcorefs.format.CaptureEnvironments;
+import org.vmcorefs.format.CaptureEnvironment;
 import org.vmcorefs.machine.SyntheticMemory;
 
 /**
@@ -47,7 +48,7 @@ public class ReadPathBenchmark {
     @Setup(Level.Trial)
     public void setUp() throws DumpException {
         memory = new SyntheticMemory(1, 1.0);
-        vmcore = VmcoreView.layout(MachineFactory.create(MachineSpec.synthetic(Profile.X86_64_KDUMP, 4L << 30, 2, 1)));
+        vmcore = VmcoreView.layout(MachineFactory.create(MachineSpec.synthetic(CaptureEnvironments.X86_64_KDUMP, 4L << 30, 2, 1)));
         dst = ByteBuffer.allocateDirect(readSize);
         source = new byte[readSize];
     }

@@ -19,7 +19,7 @@ import org.vmcorefs.format.MachineSpec;
 import org.vmcorefs.format.VirtualFile;
 import org.vmcorefs.format.Vmcoreinfo;
 import org.vmcorefs.machine.DumpException;
-import org.vmcorefs.machine.Profile;
+import org.vmcorefs.format.CaptureEnvironments;
 
 /**
  * Fuzzes the parsers of untrusted input: a dump given as --image (headers, notes, segments) must either
@@ -50,7 +50,7 @@ class ParserFuzzTest {
             return;
         }
         try {
-            MachineSpec spec = MachineSpec.synthetic(Profile.X86_64_KDUMP, 64L << 20, 1, 1).withImage(image);
+            MachineSpec spec = MachineSpec.synthetic(CaptureEnvironments.X86_64_KDUMP, 64L << 20, 1, 1).withImage(image);
             for (VirtualFile f : CaptureEnvironment.of(MachineFactory.create(spec)).files().values()) {
                 readEdges(f);
             }

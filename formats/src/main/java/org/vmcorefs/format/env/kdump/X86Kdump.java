@@ -1,0 +1,104 @@
+package org.vmcorefs.format.env.kdump;
+
+import java.time.Instant;
+import java.util.List;
+import org.vmcorefs.format.ByteSize;
+import org.vmcorefs.format.CaptureEnvironment;
+import org.vmcorefs.format.DumpTree;
+import org.vmcorefs.format.EnvironmentOption;
+import org.vmcorefs.format.KernelLeniency;
+import org.vmcorefs.format.LayoutFile;
+import org.vmcorefs.format.MachineSpec;
+import org.vmcorefs.format.OldmemView;
+import org.vmcorefs.format.VmcoreView;
+import org.vmcorefs.machine.Architecture;
+import org.vmcorefs.machine.CrashedSystem;
+import org.vmcorefs.machine.Errno;
+import org.vmcorefs.machine.Kdump;
+import org.vmcorefs.machine.Machine;
+import org.vmcorefs.machine.MemoryRange;
+import org.vmcorefs.machine.PhysicalMemory;
+import org.vmcorefs.machine.SyntheticMemory;
+import org.vmcorefs.machine.SyntheticSystem;
+
+/**
+ * x86_64 kexec-based kdump: the capture kernel's /proc/vmcore (the crashed kernel's memory as an ELF64 core,
+ * the low 640 KiB from the kexec backup) and /dev/oldmem (physical memory as it is now).
+ */
+public final class X86Kdump implements CaptureEnvironment {
+    /** The capture kernel's reservation, as the crashkernel= boot option: SIZE or SIZE@START. */
+    public static final EnvironmentOption CRASHKERNEL = new EnvironmentOption("--crashkernel", "SIZE[@START]",
+            "The capture kernel's reservation, as the crashkernel= boot option. Default: 128M for 512 MiB-2 GiB of "
+                    + "RAM, 256M above, placed high below 4 GiB; none for a replayed dump.");
+
+    @Override
+    public String id() {
+        return "x86_64-kdump";
+    }
+
+    @Override
+    public Architecture architecture() {
+        return Architecture.X86_64;
+    }
+
+    @Override
+    public List<EnvironmentOption> options() {
+        return List.of(CRASHKERNEL);
+    }
+
+    @Override
+    public List<String> help() {
+        return List.of("Files of profile x86_64-kdump:",
+                "  MOUNTPOINT/proc/vmcore           the crashed kernel's memory as an ELF core (0400)",
+                "  MOUNTPOINT/dev/oldmem            physical memory as it is now, offset = address (0400)",
+                "  MOUNTPOINT/.vmcorefs/stats.json  what was served and fetched (0400)",
+                "  MOUNTPOINT/.vmcorefs/zero-ranges proc/vmcore's ranges known to be zero, for save --exclude-zero "
+                        + "(0400)");
+    }
+
+    @Override
+    public void validate(MachineSpec spec) {
+        if (spec.option(CRASHKERNEL.name()) != null) {
+            // A synthetic machine's RAM map is known now: a reservation that cannot be placed is a usage error.
+            crashkernel(spec, spec.image() == null ? SyntheticSystem.x86Ram(spec.memorySize()) : null);
+        }
+    }
+
+    @Override
+    public CrashedSystem synthetic(MachineSpec spec, SyntheticMemory memory, Instant crashTime) {
+        return SyntheticSystem.x86_64(spec.memorySize(), spec.cpus(), memory, spec.kaslrOffset(), crashTime);
+    }
+
+    @Override
+    public Machine build(CrashedSystem system, MachineSpec spec, PhysicalMemory captureKernel) {
+        MemoryRange ck = spec.option(CRASHKERNEL.name()) != null ? crashkernel(spec, system.ram())
+                : spec.image() == null ? Kdump.defaultCrashkernel(system.ram()) : new MemoryRange(0, 0);
+        return Kdump.build(id(), system, ck, captureKernel, spec.faults());
+    }
+
+    /**
+     * The reservation --crashkernel gives: SIZE@START where it says, SIZE 0 none, SIZE alone placed as the
+     * kernel would in {@code ram} (not placed when {@code ram} is null).
+     */
+    static MemoryRange crashkernel(MachineSpec spec, List<MemoryRange> ram) {
+        String[] parts = spec.option(CRASHKERNEL.name()).split("@", 2);
+        try {
+            long size = ByteSize.parse(parts[0]);
+            if (parts.length == 2) {
+                return new MemoryRange(ByteSize.parse(parts[1]), size);
+            }
+            if (size == 0) {
+                return new MemoryRange(0, 0);
+            }
+            return ram == null ? null : Kdump.placeCrashkernel(ram, size);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(CRASHKERNEL.name() + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void addFiles(DumpTree tree, Machine machine, KernelLeniency leniency) {
+        tree.add(VMCORE, new LayoutFile(VmcoreView.layout(machine), Errno.EIO));
+        tree.add(OLDMEM, new LayoutFile(OldmemView.layout(machine), Errno.EINVAL));
+    }
+}

@@ -1,0 +1,66 @@
+package org.vmcorefs.format.env.phyp;
+
+import java.time.Instant;
+import java.util.List;
+import org.vmcorefs.format.CaptureEnvironment;
+import org.vmcorefs.format.DumpTree;
+import org.vmcorefs.format.KernelLeniency;
+import org.vmcorefs.format.MachineSpec;
+import org.vmcorefs.format.DeviceTreeProperty;
+import org.vmcorefs.format.PhypDumpHeader;
+import org.vmcorefs.format.PowerVmcoreFile;
+import org.vmcorefs.format.ReleaseRegion;
+import org.vmcorefs.format.VmcoreView;
+import org.vmcorefs.machine.Architecture;
+import org.vmcorefs.machine.CrashedSystem;
+import org.vmcorefs.machine.FirmwareDump;
+import org.vmcorefs.machine.Machine;
+import org.vmcorefs.machine.PhysicalMemory;
+import org.vmcorefs.machine.PowerDump;
+import org.vmcorefs.machine.SyntheticMemory;
+import org.vmcorefs.machine.SyntheticPowerSystem;
+
+/**
+ * POWER6 phyp-assisted dump (big-endian ppc64): the hypervisor saved the CPU state and the low 256 MiB into a
+ * registered area at the top of RAM; the normal kernel serves /proc/vmcore and gives memory back through
+ * /sys/kernel/release_region.
+ */
+public final class PhypDump implements CaptureEnvironment {
+    @Override
+    public String id() {
+        return "ppc64-phyp";
+    }
+
+    @Override
+    public Architecture architecture() {
+        return Architecture.PPC64;
+    }
+
+    @Override
+    public List<String> help() {
+        return List.of("Files of profile ppc64-phyp (phyp-assisted dump; --memory 768M or more):",
+                "  MOUNTPOINT/proc/vmcore                the dump, ELF64 MSB core (0400)",
+                "  MOUNTPOINT/sys/kernel/release_region  what is still reserved, as",
+                "    'CPU:0xA-0xLEN: HPTE:0xA-0xLEN: DUMP:0xA-0xLEN, 0xA-0xLEN:';",
+                "    echo '<start> <length>' (hex) releases memory (0600)",
+                "  MOUNTPOINT/proc/device-tree/rtas/ibm,kernel-dump  dump header (0444)");
+    }
+
+    @Override
+    public CrashedSystem synthetic(MachineSpec spec, SyntheticMemory memory, Instant crashTime) {
+        return SyntheticPowerSystem.system(architecture(), spec.memorySize(), spec.cpus(), memory, crashTime);
+    }
+
+    @Override
+    public Machine build(CrashedSystem system, MachineSpec spec, PhysicalMemory captureKernel) {
+        return PowerDump.phyp(id(), system, captureKernel, spec.faults());
+    }
+
+    @Override
+    public void addFiles(DumpTree tree, Machine machine, KernelLeniency leniency) {
+        FirmwareDump dump = machine.firmwareDump();
+        tree.add(VMCORE, new PowerVmcoreFile(VmcoreView.layout(machine), dump));
+        tree.add(ReleaseRegion.PATH, ReleaseRegion.file(dump, leniency, () -> tree.remove(VMCORE)));
+        tree.add(PhypDumpHeader.PATH, new DeviceTreeProperty(PhypDumpHeader.of(dump).encode()));
+    }
+}

@@ -14,6 +14,7 @@ import picocli.CommandLine.Parameters;
 
 /** {@code vmcorefs save ROOT OUTFILE}: copies a capture environment's dump away, then releases its memory. */
 @Command(name = "save", mixinStandardHelpOptions = true, sortOptions = false, usageHelpWidth = 110,
+        header = "Copies a capture environment's dump to a file, then releases the memory it held.",
         description = {"Copies the dump of the capture environment at ROOT (/ in a real capture kernel, or a",
             "vmcorefs mount point) to OUTFILE, verifies it, and gives the crashed system's memory back only",
             "once what it held is on disk (fsync'ed).",

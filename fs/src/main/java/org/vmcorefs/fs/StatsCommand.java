@@ -8,6 +8,7 @@ import picocli.CommandLine.Parameters;
 
 /** {@code vmcorefs stats MOUNTPOINT}: prints what a mount has served and fetched. */
 @Command(name = "stats", mixinStandardHelpOptions = true,
+        header = "Prints what a mount served and fetched: per file, saved area, events.",
         description = {"Prints MOUNTPOINT/.vmcorefs/stats.json: reads, bytes and errors per file, the",
             "hardware-saved area's requests, blocks and bytes, and the machine's events (releases, re-IPL)."},
         footer = {"", "Example:", "  vmcorefs stats ./mnt"})

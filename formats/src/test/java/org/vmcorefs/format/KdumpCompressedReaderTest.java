@@ -119,7 +119,7 @@ class KdumpCompressedReaderTest {
     private CrashedSystem read(Path p) throws Exception {
         FileChannel ch = FileChannel.open(p, StandardOpenOption.READ);
         open.add(ch);
-        return KdumpCompressedReader.read(p, ch);
+        return KdumpCompressedReader.read(ImageFile.of(p, ch));
     }
 
     private static byte[] bytes(CrashedSystem s, long address, int length) throws DumpException {

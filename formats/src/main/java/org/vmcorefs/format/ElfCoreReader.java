@@ -23,7 +23,8 @@ import org.vmcorefs.machine.PhysicalMemory;
 /**
  * Reads an ELF core (QEMU's dump-guest-memory, virsh dump, a copy of a real /proc/vmcore) as a crashed
  * system: memory by p_paddr (data packed or page-aligned, p_filesz may be less than p_memsz, p_offset -1
- * for ranges not saved), CPU registers from NT_PRSTATUS, VMCOREINFO passed through. Nothing of the
+ * for ranges not saved), CPU registers from NT_PRSTATUS (and the notes that complete it where
+ * {@link ArchitectureHooks} says so: s390x), VMCOREINFO passed through. Nothing of the
  * memory is read here: the segments become extents of a lazily read memory.
  */
 public final class ElfCoreReader {
@@ -39,6 +40,7 @@ public final class ElfCoreReader {
     public record Headers(Elf64Ehdr ehdr, Architecture architecture, List<Elf64Phdr> phdrs, List<ElfNote> notes) {
     }
 
+    /** Whether a file starting with {@code start} is an ELF file (its magic; the class is checked on reading). */
     public static boolean isElf(ByteBuffer start) {
         return start.remaining() >= 4 && start.get(0) == 0x7f && start.get(1) == 'E' && start.get(2) == 'L'
                 && start.get(3) == 'F';

@@ -22,7 +22,8 @@ import org.vmcorefs.machine.CpuState;
  * </pre>
  *
  * pr_reg is 27 x u64 on x86_64 (336 bytes in all), 48 x u64 on ppc64 (504), and on s390x the
- * {@code s390_regs}: psw mask and address, 16 gprs (u64), 16 access registers (u32), orig_gpr2 (336).
+ * {@code s390_regs}: psw mask and address, 16 gprs (u64), 16 access registers (u32), orig_gpr2 (336); each
+ * architecture's {@link Architecture#prReg()} and {@link Architecture#prstatusSize()} say so.
  */
 public final class ElfPrstatus {
     static final int PR_CURSIG = 0x0c;
@@ -34,18 +35,11 @@ public final class ElfPrstatus {
 
     /** The descriptor size the kernel and gdb use for {@code arch}. */
     public static int size(Architecture arch) {
-        return switch (arch) {
-            case X86_64, S390X -> 336;
-            case PPC64, PPC64LE -> 504;
-        };
+        return arch.prstatusSize();
     }
 
     private static int regSize(Architecture arch) {
-        return switch (arch) {
-            case X86_64 -> 27 * 8;
-            case S390X -> 16 + 16 * 8 + 16 * 4 + 8;
-            case PPC64, PPC64LE -> 48 * 8;
-        };
+        return arch.prReg().stream().mapToInt(Architecture.PrReg::size).sum();
     }
 
     /** The descriptor for {@code cpu}, with {@code pid} as pr_pid (QEMU and this project use cpu + 1). */
@@ -54,29 +48,18 @@ public final class ElfPrstatus {
         ByteBuffer b = ByteBuffer.allocate(size(arch)).order(arch.byteOrder());
         b.putInt(PR_PID, pid);
         b.position(PR_REG);
-        switch (arch) {
-            case X86_64, PPC64, PPC64LE -> {
-                long[] regs = cpu.registers();
-                int count = regSize(arch) / 8;
-                for (int i = 0; i < count; i++) {
-                    b.putLong(regs[i]);
-                }
-            }
-            case S390X -> {
-                b.putLong(cpu.get("psw_mask")).putLong(cpu.get("psw_addr"));
-                for (int i = 0; i < 16; i++) {
-                    b.putLong(cpu.get("r" + i));
-                }
-                for (int i = 0; i < 16; i++) {
-                    b.putInt((int) cpu.get("a" + i));
-                }
-                b.putLong(cpu.get("orig_gpr2"));
+        for (Architecture.PrReg r : arch.prReg()) {
+            long value = cpu.get(r.name());
+            if (r.size() == 8) {
+                b.putLong(value);
+            } else {
+                b.putInt((int) value);
             }
         }
         return b.array();
     }
 
-    /** pr_pid of a descriptor. */
+/** pr_pid of a descriptor. */
     public static int pid(byte[] desc, Architecture arch) {
         return ByteBuffer.wrap(desc).order(arch.byteOrder()).getInt(PR_PID);
     }
@@ -92,23 +75,8 @@ public final class ElfPrstatus {
         }
         ByteBuffer b = ByteBuffer.wrap(desc).order(arch.byteOrder()).position(PR_REG);
         long[] regs = into.clone();
-        switch (arch) {
-            case X86_64, PPC64, PPC64LE -> {
-                for (int i = 0; i < regSize(arch) / 8; i++) {
-                    regs[i] = b.getLong();
-                }
-            }
-            case S390X -> {
-                regs[arch.registerIndex("psw_mask")] = b.getLong();
-                regs[arch.registerIndex("psw_addr")] = b.getLong();
-                for (int i = 0; i < 16; i++) {
-                    regs[arch.registerIndex("r" + i)] = b.getLong();
-                }
-                for (int i = 0; i < 16; i++) {
-                    regs[arch.registerIndex("a" + i)] = Integer.toUnsignedLong(b.getInt());
-                }
-                regs[arch.registerIndex("orig_gpr2")] = b.getLong();
-            }
+        for (Architecture.PrReg r : arch.prReg()) {
+            regs[arch.registerIndex(r.name())] = r.size() == 8 ? b.getLong() : Integer.toUnsignedLong(b.getInt());
         }
         return regs;
     }

@@ -1,29 +1,34 @@
 package org.vmcorefs.format;
 
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import org.vmcorefs.machine.CrashedSystem;
+import org.vmcorefs.machine.DumpException;
 
 /**
  * Dump formats recognized by their signature but not replayed (kdump-compressed dumps are, by
- * {@link KdumpCompressedReader}): without this check they would pass for a
- * raw memory image (every file does) and be served as garbage memory.
+ * {@link KdumpCompressedReader}): input formats whose reader refuses, saying what the file is and what to
+ * do about it. Without them such files would pass for a raw memory image (every file does) and be served
+ * as garbage memory.
  */
 final class ForeignDumps {
+    static final InputFormat DISKDUMP = refused("diskdump", "DISKDUMP", "a diskdump, which vmcorefs cannot replay");
+    static final InputFormat FLATTENED = refused("flattened makedumpfile stream", "makedumpfile\0",
+            "a flattened makedumpfile stream (makedumpfile -F, QEMU's kdump output to a pipe): reassemble it with "
+                    + "makedumpfile -R, then replay the result");
+
     private ForeignDumps() {
     }
 
-    /** What the file starting with {@code head} is and what to do about it, or null if none of these. */
-    static String describe(ByteBuffer head) {
-        byte[] b = new byte[Math.min(16, head.remaining())];
-        head.duplicate().get(b);
-        String start = new String(b, StandardCharsets.ISO_8859_1);
-        if (start.startsWith("DISKDUMP")) {
-            return "a diskdump, which vmcorefs cannot replay";
-        }
-        if (start.startsWith("makedumpfile\0")) {
-            return "a flattened makedumpfile stream (makedumpfile -F, QEMU's kdump output to a pipe): reassemble "
-                    + "it with makedumpfile -R, then replay the result";
-        }
-        return null;
+    /** The format {@code name} of files starting with {@code signature}, refused as {@code description}. */
+    private static InputFormat refused(String name, String signature, String description) {
+        return InputFormat.of(name, head -> {
+            byte[] b = new byte[Math.min(InputFormats.HEAD, head.remaining())];
+            head.duplicate().get(b);
+            return new String(b, StandardCharsets.ISO_8859_1).startsWith(signature);
+        }, (ImageFile image, InputContext context) -> refuse(image, description));
+    }
+
+    private static CrashedSystem refuse(ImageFile image, String description) throws DumpException {
+        throw new FormatException(image.path() + " is " + description);
     }
 }

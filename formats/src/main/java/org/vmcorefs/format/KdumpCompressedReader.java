@@ -2,7 +2,6 @@ package org.vmcorefs.format;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -22,10 +21,11 @@ import org.vmcorefs.machine.MemoryRange;
 import org.vmcorefs.machine.PhysicalMemory;
 
 /**
- * Reads an x86_64 kdump-compressed dump (makedumpfile -c, QEMU dump-guest-memory -z: signature
- * "KDUMP   ") as a crashed system: RAM from the first bitmap, pages from the second bitmap's page
- * descriptors (zlib or stored; pages filtered out read as zeros), CPUs and VMCOREINFO from its ELF notes.
- * Pages are decompressed only when a read asks for them.
+ * Reads a kdump-compressed dump (makedumpfile -c, QEMU dump-guest-memory -z: signature "KDUMP   ") as a
+ * crashed system: the architecture from utsname.machine (x86_64 when empty), RAM from the first bitmap,
+ * pages from the second bitmap's page descriptors (zlib or stored; pages filtered out read as zeros), CPUs
+ * and VMCOREINFO from its ELF notes. Headers, descriptors and notes are in the dumped machine's byte order;
+ * the bitmaps are arrays of bytes. Pages are decompressed only when a read asks for them.
  *
  * <pre>
  * struct disk_dump_header {            // block 0
@@ -55,6 +55,9 @@ import org.vmcorefs.machine.PhysicalMemory;
 public final class KdumpCompressedReader {
     static final String SIGNATURE = "KDUMP   ";
     static final int HEADER_VERSION = 0x008;
+    /** utsname.machine: the fifth of new_utsname's six 65-byte strings. */
+    static final int UTS_MACHINE = 0x00c + 4 * 65;
+    static final int UTS_LENGTH = 65;
     static final int TIMESTAMP = 0x198;
     static final int STATUS = 0x1a8;
     static final int BLOCK_SIZE = 0x1ac;
@@ -70,6 +73,10 @@ public final class KdumpCompressedReader {
     static final int DUMP_DH_COMPRESSED_ZLIB = 0x1;
     static final int OTHER_COMPRESSIONS = 0x2 | 0x4 | 0x20;
 
+    /** The input format: read with synthetic CPUs if the dump has no CPU notes. */
+    static final InputFormat FORMAT = InputFormat.of("kdump-compressed", KdumpCompressedReader::isKdumpCompressed,
+            (image, context) -> context.withSyntheticCpus(read(image)));
+
     private KdumpCompressedReader() {
     }
 
@@ -82,12 +89,15 @@ public final class KdumpCompressedReader {
         return new String(b, StandardCharsets.ISO_8859_1).equals(SIGNATURE);
     }
 
-    public static CrashedSystem read(Path path, FileChannel ch) throws DumpException {
-        long fileSize = ElfCoreReader.size(path, ch);
+    public static CrashedSystem read(ImageFile image) throws DumpException {
+        Path path = image.path();
+        long fileSize = image.size();
         if (fileSize < HEADER_SIZE) {
             throw new FormatException(path + ": kdump-compressed header cut short: truncated?");
         }
-        ByteBuffer h = ElfCoreReader.readAt(path, ch, 0, HEADER_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer h = image.readAt(0, HEADER_SIZE);
+        Architecture arch = architecture(path, h);
+        h.order(arch.byteOrder());
         int version = h.getInt(HEADER_VERSION);
         int status = h.getInt(STATUS);
         int blockSize = h.getInt(BLOCK_SIZE);
@@ -95,8 +105,9 @@ public final class KdumpCompressedReader {
         long bitmapBlocks = Integer.toUnsignedLong(h.getInt(BITMAP_BLOCKS));
         if (version < 1 || version > 64 || blockSize < 4096 || blockSize > (1 << 16)
                 || Integer.bitCount(blockSize) != 1 || subBlocks < 1 || bitmapBlocks < 2 || bitmapBlocks % 2 != 0) {
-            throw new FormatException(String.format("%s: not a little-endian kdump-compressed dump vmcorefs can read "
-                    + "(header_version %d, block_size %d, sub_hdr_size %d, bitmap_blocks %d)", path, version,
+            throw new FormatException(String.format("%s: not a %s kdump-compressed dump vmcorefs can read "
+                    + "(header_version %d, block_size %d, sub_hdr_size %d, bitmap_blocks %d)", path,
+                    arch.byteOrder() == ByteOrder.LITTLE_ENDIAN ? "little-endian" : "big-endian", version,
                     blockSize, subBlocks, bitmapBlocks));
         }
         if ((status & OTHER_COMPRESSIONS) != 0) {
@@ -108,7 +119,7 @@ public final class KdumpCompressedReader {
             throw new FormatException(path + ": kdump-compressed header version " + version
                     + " has no ELF notes (needs 4 or later)");
         }
-        ByteBuffer sub = ElfCoreReader.readAt(path, ch, blockSize, SUB_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer sub = image.readAt(blockSize, SUB_SIZE).order(arch.byteOrder());
         long maxMapnr = version >= 6 ? sub.getLong(SUB_MAX_MAPNR_64) : Integer.toUnsignedLong(h.getInt(MAX_MAPNR));
         long bitmapAt = (long) blockSize * (1 + subBlocks);
         long bitmapBytes = bitmapBlocks * blockSize / 2;
@@ -118,9 +129,9 @@ public final class KdumpCompressedReader {
                     + "%d bytes): truncated?", path, maxMapnr, bitmapBytes, bitmapAt, fileSize));
         }
         int words = (int) ((maxMapnr + 63) / 64);
-        long[] inMemory = bitmap(path, ch, bitmapAt, words);
-        long[] dumped = bitmap(path, ch, bitmapAt + bitmapBytes, words);
-        Pages pages = new Pages(path, new FileMemory(path, ch), blockSize, dumped,
+        long[] inMemory = bitmap(image, bitmapAt, words);
+        long[] dumped = bitmap(image, bitmapAt + bitmapBytes, words);
+        Pages pages = new Pages(path, image.memory(), arch.byteOrder(), blockSize, dumped,
                 bitmapAt + 2 * bitmapBytes, fileSize);
 
         List<MemoryRange> ram = new ArrayList<>();
@@ -144,16 +155,16 @@ public final class KdumpCompressedReader {
             throw new FormatException(path + ": ELF notes at " + noteAt + " (" + noteSize + " bytes) run past the "
                     + "end of the file: truncated?");
         }
-        Architecture arch = Architecture.X86_64;
-        ElfCoreReader.NoteContents contents = ElfCoreReader.NoteContents.of(ElfNote.readAll(
-                ElfCoreReader.readAt(path, ch, noteAt, (int) noteSize), ByteOrder.LITTLE_ENDIAN), arch);
+        DumpNotes contents = DumpNotes.decode(ElfNote.readAll(image.readAt(noteAt, (int) noteSize),
+                arch.byteOrder()), arch);
         String vmcoreinfo = contents.vmcoreinfo();
         List<CpuState> cpus = contents.cpus();
-        Map<String, String> info = Vmcoreinfo.parse(vmcoreinfo);
-        long[] mappings = ElfCoreReader.deriveX86Mappings(path, info, pages, ram, 0, 0, 0, 0);
-        long kaslr = ElfCoreReader.hex(info.get("KERNELOFFSET"), 0);
-        KernelInfo kernel = new KernelInfo(info.getOrDefault("OSRELEASE", "unknown"), mappings[0], mappings[1],
-                mappings[2], kaslr, vmcoreinfo, mappings[3]);
+        Map<String, String> info = contents.info();
+        KernelMappings mappings = ArchitectureHooks.of(arch).mappings().complete(path, info, pages, ram,
+                KernelMappings.UNKNOWN);
+        long kaslr = Vmcoreinfo.hex(info.get("KERNELOFFSET"), 0);
+        KernelInfo kernel = new KernelInfo(info.getOrDefault("OSRELEASE", "unknown"), mappings.textVirtual(),
+                mappings.textPhysical(), mappings.textSize(), kaslr, vmcoreinfo, mappings.directMap());
         String crashTime = info.getOrDefault("CRASHTIME", "").trim();
         Instant time = crashTime.matches("[0-9]+") ? Instant.ofEpochSecond(Long.parseLong(crashTime))
                 : Instant.ofEpochSecond(h.getLong(TIMESTAMP));
@@ -162,8 +173,29 @@ public final class KdumpCompressedReader {
                 blockSize, pages.dumpedPages(), cpus.size()));
     }
 
-    private static long[] bitmap(Path path, FileChannel ch, long at, int words) throws DumpException {
-        ByteBuffer b = ElfCoreReader.readAt(path, ch, at, words * 8).order(ByteOrder.LITTLE_ENDIAN);
+    /**
+     * The dump's architecture: the one utsname.machine names, x86_64 when it is empty (as every dump was
+     * read before vmcorefs looked).
+     */
+    static Architecture architecture(Path path, ByteBuffer header) throws FormatException {
+        byte[] b = new byte[UTS_LENGTH];
+        header.get(UTS_MACHINE, b);
+        String machine = new String(b, StandardCharsets.ISO_8859_1);
+        machine = machine.indexOf('\0') >= 0 ? machine.substring(0, machine.indexOf('\0')) : machine;
+        if (machine.isEmpty()) {
+            return Architecture.X86_64;
+        }
+        try {
+            return Architecture.fromName(machine);
+        } catch (IllegalArgumentException e) {
+            throw new FormatException(path + ": kdump-compressed dump of a " + machine + " machine, which vmcorefs "
+                    + "cannot replay", e);
+        }
+    }
+
+    /** A bitmap: bit n is bit n % 8 of byte n / 8, which a little-endian long holds in its order. */
+    private static long[] bitmap(ImageFile image, long at, int words) throws DumpException {
+        ByteBuffer b = image.readAt(at, words * 8).order(ByteOrder.LITTLE_ENDIAN);
         long[] out = new long[words];
         b.asLongBuffer().get(out);
         return out;
@@ -173,6 +205,7 @@ public final class KdumpCompressedReader {
     static final class Pages implements PhysicalMemory {
         private final Path path;
         private final FileMemory file;
+        private final ByteOrder order;
         private final int blockSize;
         private final long[] dumped;
         /** How many dumped pages come before word i of the bitmap. */
@@ -181,9 +214,10 @@ public final class KdumpCompressedReader {
         private final long fileSize;
         private final ThreadLocal<Inflater> inflaters = ThreadLocal.withInitial(Inflater::new);
 
-        Pages(Path path, FileMemory file, int blockSize, long[] dumped, long descAt, long fileSize) {
+        Pages(Path path, FileMemory file, ByteOrder order, int blockSize, long[] dumped, long descAt, long fileSize) {
             this.path = path;
             this.file = file;
+            this.order = order;
             this.blockSize = blockSize;
             this.dumped = dumped;
             this.rank = new long[dumped.length + 1];
@@ -221,7 +255,7 @@ public final class KdumpCompressedReader {
         }
 
         private ByteBuffer page(long pfn, long index) throws DumpException {
-            ByteBuffer desc = ByteBuffer.allocate(PAGE_DESC_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer desc = ByteBuffer.allocate(PAGE_DESC_SIZE).order(order);
             file.read(descAt + index * PAGE_DESC_SIZE, desc);
             long offset = desc.getLong(0);
             int size = desc.getInt(8);

@@ -22,19 +22,17 @@ import org.vmcorefs.machine.PhysicalMemory;
  * dump. Segments are read from the file lazily; .bss reads as zeros.
  */
 public final class KernelImage {
-    /** x86_64's LOAD_PHYSICAL_ADDR: where an unrelocated vmlinux's p_paddr start. */
-    static final long X86_LOAD_PHYSICAL_ADDR = 0x1000000;
-
     private KernelImage() {
     }
 
     /** Where a segment linked at {@code vaddr} (load address {@code paddr}) lies in physical memory. */
     static long physical(Architecture arch, KernelInfo kernel, long vaddr, long paddr) {
-        if (arch.hasKernelTextMapping()) {
-            if (Long.compareUnsigned(vaddr, ElfCoreReader.X86_KERNEL_MAP) >= 0) {
-                return kernel.textPhysical() + (vaddr - arch.kernelTextBase());
+        Architecture.KernelMap map = arch.kernelMap();
+        if (map != null) {
+            if (Long.compareUnsigned(vaddr, map.start()) >= 0) {
+                return kernel.textPhysical() + (vaddr - map.text());
             }
-            return kernel.textPhysical() + (paddr - X86_LOAD_PHYSICAL_ADDR);
+            return kernel.textPhysical() + (paddr - map.loadPhysical());
         }
         return vaddr - arch.directMapBase();
     }
@@ -49,21 +47,25 @@ public final class KernelImage {
 
     private static CrashedSystem plant(CrashedSystem system, Path elf, FileChannel ch, FileChannel probe)
             throws DumpException {
-        long fileSize = ElfCoreReader.size(elf, probe);
+        ImageFile image = ImageFile.of(elf, probe);
+        long fileSize = image.size();
         Elf64Ehdr ehdr;
         try {
-            ehdr = Elf64Ehdr.readFrom(ElfCoreReader.readAt(elf, probe, 0, (int) Math.min(64, fileSize)));
+            ehdr = Elf64Ehdr.readFrom(image.head(Elf64Ehdr.SIZE));
         } catch (FormatException e) {
             throw new FormatException(elf + ": " + e.getMessage(), e);
         }
         Architecture arch = system.architecture();
-        if (ElfCoreReader.architecture(elf, ehdr) != arch || ehdr.order() != arch.byteOrder()) {
+        if (Architecture.ofElfMachine(64, ehdr.machine()).isEmpty()) {
+            throw new FormatException(elf + ": unsupported ELF machine " + ehdr.machine());
+        }
+        if (Architecture.ofElf(64, ehdr.machine(), ehdr.order()).orElse(null) != arch) {
             throw new FormatException(elf + ": kernel is not a " + arch.linuxName() + " ELF");
         }
         if (ehdr.phoff() <= 0 || ehdr.phoff() + (long) ehdr.phnum() * Elf64Phdr.SIZE > fileSize) {
             throw new FormatException(elf + ": program headers run past the end of the file");
         }
-        ByteBuffer ph = ElfCoreReader.readAt(elf, probe, ehdr.phoff(), ehdr.phnum() * Elf64Phdr.SIZE);
+        ByteBuffer ph = image.readAt(ehdr.phoff(), ehdr.phnum() * Elf64Phdr.SIZE);
         KernelInfo kernel = system.kernel();
         FileMemory file = new FileMemory(elf, ch);
         LayeredMemory.Builder memory = LayeredMemory.over(system.memory());

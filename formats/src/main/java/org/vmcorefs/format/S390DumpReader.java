@@ -2,7 +2,6 @@ package org.vmcorefs.format;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,12 +22,16 @@ import org.vmcorefs.machine.S390SaveArea;
 /**
  * Reads s390x dumps to replay as a crashed system: an s390 standalone dump (a zcore/mem copy, with or
  * without end marker, or zgetdump's output) gives memory from address 0 and the CPUs' registers from the
- * save areas of the lowcores its header lists; an s390x ELF core gives every register from its notes.
+ * save areas of the lowcores its header lists. (An s390x ELF core, read by {@link ElfCoreReader}, gives every
+ * register from its notes: see {@link S390Notes#cpus}.)
  * Memory is read lazily from the file; only the header, the save areas and VMCOREINFO are read here.
  */
 public final class S390DumpReader {
     private static final Logger LOG = LoggerFactory.getLogger(S390DumpReader.class);
     private static final int MAX_VMCOREINFO = 1 << 16;
+    /** The input format: an s390 standalone dump, CPUs from its lowcores. */
+    static final InputFormat FORMAT = InputFormat.of("s390 dump", S390DumpReader::isS390Dump,
+            (image, context) -> read(image));
 
     private S390DumpReader() {
     }
@@ -37,11 +40,11 @@ public final class S390DumpReader {
         return S390DumpHeader.hasMagic(head);
     }
 
-    /** Reads {@code path}, an s390 standalone dump, as a crashed system. */
-    public static CrashedSystem read(Path path, FileChannel ch) throws DumpException {
-        long fileSize = ElfCoreReader.size(path, ch);
-        S390DumpHeader h = S390DumpHeader.readFrom(ElfCoreReader.readAt(path, ch, 0,
-                (int) Math.min(fileSize, S390DumpHeader.SIZE)));
+    /** Reads {@code image}, an s390 standalone dump, as a crashed system. */
+    public static CrashedSystem read(ImageFile image) throws DumpException {
+        Path path = image.path();
+        long fileSize = image.size();
+        S390DumpHeader h = S390DumpHeader.readFrom(image.head(S390DumpHeader.SIZE));
         if (h.arch() != S390DumpHeader.ARCH_S390X) {
             throw new FormatException(path + ": s390 dump of architecture " + h.arch() + "; only s390x (2) is served");
         }
@@ -50,7 +53,7 @@ public final class S390DumpReader {
                     + h.memStart() + " (expected 4096 and 0)");
         }
         long available = fileSize - S390DumpHeader.SIZE;
-        boolean marker = hasEndMarker(path, ch, h, fileSize);
+        boolean marker = hasEndMarker(image, h);
         // zcore/mem's copies carry memory up to mem_end although mem_size counts RAM only: take what is there.
         long data = marker ? h.memSize() : Math.min(available, Math.max(h.memSize(), h.memEnd()));
         data = data / 4096 * 4096;
@@ -61,7 +64,7 @@ public final class S390DumpReader {
             LOG.warn("{}: no \"DUMP_END\" marker at {}: an incomplete dump or a zcore/mem copy; serving {} bytes",
                     path, S390DumpHeader.SIZE + h.memSize(), data);
         }
-        FileMemory file = new FileMemory(path, ch);
+        FileMemory file = image.memory();
         PhysicalMemory memory = LayeredMemory.over(PhysicalMemory.ZEROS)
                 .append(0, data, file, S390DumpHeader.SIZE).build();
         List<CpuState> cpus = new ArrayList<>();
@@ -90,14 +93,13 @@ public final class S390DumpReader {
                         data, cpus.size(), marker ? "" : ", no end marker"));
     }
 
-    private static boolean hasEndMarker(Path path, FileChannel ch, S390DumpHeader h, long fileSize)
-            throws DumpException {
+    private static boolean hasEndMarker(ImageFile image, S390DumpHeader h) throws DumpException {
         long at = S390DumpHeader.SIZE + h.memSize();
-        if (h.memSize() < 0 || at + S390EndMarker.SIZE > fileSize) {
+        if (h.memSize() < 0 || at + S390EndMarker.SIZE > image.size()) {
             return false;
         }
         try {
-            return S390EndMarker.readFrom(ElfCoreReader.readAt(path, ch, at, S390EndMarker.SIZE)).tod() >= h.tod();
+            return S390EndMarker.readFrom(image.readAt(at, S390EndMarker.SIZE)).tod() >= h.tod();
         } catch (DumpException e) {
             return false;
         }
@@ -124,18 +126,5 @@ public final class S390DumpReader {
         ByteBuffer desc = ByteBuffer.allocate(descsz);
         memory.read(note + 24, desc);
         return new String(desc.array(), StandardCharsets.US_ASCII).replace("\0", "");
-    }
-
-    /** {@code system}, read from an s390x ELF core, with every register from its notes rather than NT_PRSTATUS only. */
-    public static CrashedSystem withNoteCpus(CrashedSystem system, Path path, FileChannel ch) throws DumpException {
-        if (system.architecture() != Architecture.S390X) {
-            return system;
-        }
-        List<CpuState> cpus = S390Notes.cpus(ElfCoreReader.readHeaders(path, ch).notes());
-        if (cpus.isEmpty()) {
-            return system;
-        }
-        return new CrashedSystem(system.architecture(), system.ram(), system.memory(), cpus, system.kernel(),
-                system.crashTime(), system.origin());
     }
 }

@@ -38,13 +38,13 @@ public final class VmcoreView {
 
     public static Layout layout(Machine machine) {
         return layout(machine.architecture(), CoreNotes.encode(CoreNotes.of(machine), machine.architecture()),
-                loads(machine), machine.oldMemory(), machine.architecture() == Architecture.S390X ? 4096 : 0);
+                loads(machine), machine.oldMemory(), machine.architecture().loadAlign());
     }
 
     /**
      * The ELF core layout of {@code loads} read from {@code memory}, with {@code notes} as the one PT_NOTE.
      *
-     * @param loadAlign the PT_LOADs' p_align (s390x: 4096; 0 elsewhere, as the kernel leaves it)
+     * @param loadAlign the PT_LOADs' p_align ({@link Architecture#loadAlign()} for the kernel's own)
      */
     public static Layout layout(Architecture arch, ByteBuffer notes, List<Load> loads, PhysicalMemory memory,
             long loadAlign) {

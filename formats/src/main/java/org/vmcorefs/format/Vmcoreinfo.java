@@ -8,9 +8,6 @@ import org.vmcorefs.machine.KernelInfo;
 
 /** The VMCOREINFO note's text: "KEY=value" lines that tell dump tools about the crashed kernel. */
 public final class Vmcoreinfo {
-    /** x86_64's __START_KERNEL_map. */
-    static final long X86_START_KERNEL_MAP = 0xffffffff80000000L;
-
     private Vmcoreinfo() {
     }
 
@@ -34,25 +31,37 @@ public final class Vmcoreinfo {
         StringBuilder b = new StringBuilder();
         b.append("OSRELEASE=").append(kernel.osRelease()).append('\n');
         b.append("BUILD-ID=").append("0".repeat(40)).append('\n');
-        b.append("PAGESIZE=").append(arch == Architecture.S390X || arch == Architecture.X86_64 ? 4096 : arch.pageSize())
-                .append('\n');
-        if (arch == Architecture.X86_64) {
-            long text = kernel.textVirtual();
-            b.append(symbol("init_uts_ns", text + 0x1a15380L));
-            b.append(symbol("_stext", text));
-            b.append(symbol("swapper_pg_dir", text + 0x180a000L));
-            b.append(symbol("node_online_map", text + 0x1b4f4a0L));
-            b.append("NUMBER(phys_base)=").append(kernel.textPhysical() - (text - X86_START_KERNEL_MAP)).append('\n');
-            b.append("NUMBER(pgtable_l5_enabled)=0\n");
+        b.append("PAGESIZE=").append(arch.pageSize()).append('\n');
+        Architecture.KernelMap map = arch.kernelMap();
+        // Symbols are in the kernel's image mapping where it has one, else in its linear map.
+        long base = map != null ? kernel.textVirtual() : arch.directMapBase();
+        for (Architecture.Symbol s : arch.vmcoreinfoSymbols()) {
+            b.append(symbol(s.name(), base + s.offset()));
+        }
+        if (map != null) {
+            b.append("NUMBER(phys_base)=").append(kernel.textPhysical() - (kernel.textVirtual() - map.start()))
+                    .append('\n');
+        }
+        for (String line : arch.vmcoreinfoLines()) {
+            b.append(line).append('\n');
+        }
+        if (map != null) {
             b.append("KERNELOFFSET=").append(Long.toHexString(kernel.kaslrOffset())).append('\n');
-        } else {
-            long base = arch.directMapBase();
-            b.append(symbol("init_uts_ns", base + 0x1a15380L));
-            b.append(symbol("swapper_pg_dir", base + 0x180a000L));
-            b.append(symbol("_stext", base + 0x100000L));
         }
         b.append("CRASHTIME=").append(crashTime.getEpochSecond()).append('\n');
         return b.toString();
+    }
+
+    /** A hex VMCOREINFO value (KERNELOFFSET, SYMBOL(...)), or {@code fallback} when absent or garbled. */
+    static long hex(String value, long fallback) {
+        if (value == null) {
+            return fallback;
+        }
+        try {
+            return Long.parseUnsignedLong(value.trim(), 16);
+        } catch (NumberFormatException e) {
+            return fallback;
+        }
     }
 
     private static String symbol(String name, long value) {

@@ -3,6 +3,7 @@ package org.vmcorefs.format;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.OptionalLong;
+import org.vmcorefs.machine.Architecture;
 import org.vmcorefs.machine.DumpException;
 import org.vmcorefs.machine.PhysicalMemory;
 
@@ -19,10 +20,13 @@ final class X86PageTables {
     static final long ADDRESS_MASK = 0x000f_ffff_ffff_f000L;
     static final long PMD_SIZE = 1L << 21;
     static final long PUD_SIZE = 1L << 30;
-    /** __PAGE_OFFSET_BASE_L4: the lowest address KASLR gives the linear map (PGD index 273). */
-    static final long LINEAR_MAP_LOWEST = 0xffff_8880_0000_0000L;
+    /**
+     * __PAGE_OFFSET_BASE_L4: the lowest address KASLR gives the linear map (PGD index 273), which is also
+     * where it is without KASLR.
+     */
+    static final long LINEAR_MAP_LOWEST = Architecture.X86_64.directMapBase();
     /** KERNEL_IMAGE_SIZE with KASLR: the kernel text mapping is at most 1 GiB. */
-    static final long KERNEL_IMAGE_MAX = 1L << 30;
+    static final long KERNEL_IMAGE_MAX = Architecture.X86_64.kernelMap().size();
 
     private final PhysicalMemory memory;
     private final long pgd;

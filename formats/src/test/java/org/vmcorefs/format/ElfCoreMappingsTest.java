@@ -90,7 +90,7 @@ class ElfCoreMappingsTest {
     private CrashedSystem read(Path p) throws Exception {
         FileChannel ch = FileChannel.open(p, StandardOpenOption.READ);
         open.add(ch);
-        return ElfCoreReader.read(p, ch);
+        return ElfCoreReader.read(ImageFile.of(p, ch));
     }
 
     private static ElfNote prstatus(int index, int pid, long rip) {

@@ -34,7 +34,7 @@ class ElfCoreReaderTest {
 
     private CrashedSystem read(Path file) throws DumpException, IOException {
         FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
-        return ElfCoreReader.read(file, ch);
+        return ElfCoreReader.read(ImageFile.of(file, ch));
     }
 
     private static byte[] bytes(PhysicalMemory m, long address, int length) throws DumpException {

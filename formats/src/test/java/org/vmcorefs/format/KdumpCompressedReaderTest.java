@@ -119,7 +119,7 @@ class KdumpCompressedReaderTest {
     private CrashedSystem read(Path p) throws Exception {
         FileChannel ch = FileChannel.open(p, StandardOpenOption.READ);
         open.add(ch);
-        return KdumpCompressedReader.read(p, ch);
+        return KdumpCompressedReader.read(ImageFile.of(p, ch));
     }
 
     private static byte[] bytes(CrashedSystem s, long address, int length) throws DumpException {
@@ -167,6 +167,28 @@ class KdumpCompressedReaderTest {
         DumpException e = assertThrows(DumpException.class, () -> bytes(s, BLOCK, 16));
         assertTrue(e.getMessage().contains("pfn 0x1"), e.getMessage());
         assertArrayEquals(page(2), bytes(s, 2L * BLOCK, BLOCK));
+    }
+
+    /** {@code p} with {@code machine} as its header's utsname.machine. */
+    private static Path withMachine(Path p, String machine) throws Exception {
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(machine.getBytes(StandardCharsets.US_ASCII)), KdumpCompressedReader.UTS_MACHINE);
+        }
+        return p;
+    }
+
+    @Test
+    void theArchitectureIsTheOneUtsnameNames() throws Exception {
+        CrashedSystem named = read(withMachine(dump(KdumpCompressedReader.DUMP_DH_COMPRESSED_ZLIB, 1, 2), "x86_64"));
+        CrashedSystem unnamed = read(dump(KdumpCompressedReader.DUMP_DH_COMPRESSED_ZLIB, 1, 2));
+        assertEquals(X86, named.architecture());
+        assertEquals(X86, unnamed.architecture(), "an empty utsname.machine is read as x86_64");
+        assertEquals(unnamed.ram(), named.ram());
+        assertArrayEquals(unnamed.cpus().get(0).registers(), named.cpus().get(0).registers());
+        assertArrayEquals(bytes(unnamed, BLOCK, 2 * BLOCK), bytes(named, BLOCK, 2 * BLOCK));
+        FormatException e = assertThrows(FormatException.class,
+                () -> read(withMachine(dump(KdumpCompressedReader.DUMP_DH_COMPRESSED_ZLIB, 1), "aarch64")));
+        assertTrue(e.getMessage().contains("aarch64 machine"), e.getMessage());
     }
 
     @Test

@@ -4,38 +4,86 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Optional;
 
-/** A CPU architecture as the dump formats see it: byte order, ELF machine, page size, mappings, registers. */
+/**
+ * A CPU architecture as the dump formats see it, one row of data each: ELF class, machine and byte order,
+ * page size, the kernel's mappings, the register set and its NT_PRSTATUS layout, and what a synthesized
+ * VMCOREINFO says. Code that differs per architecture reads these fields instead of testing which one it is.
+ */
 public enum Architecture {
     /** x86_64: little-endian, direct map at 0xffff888000000000 (Linux 4.20+), kernel text at 0xffffffff81000000. */
-    X86_64("x86_64", ByteOrder.LITTLE_ENDIAN, 62, 4096, 0xffff888000000000L, 0xffffffff81000000L,
-            List.of("r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax", "rcx", "rdx",
-                    "rsi", "rdi", "orig_rax", "rip", "cs", "eflags", "rsp", "ss", "fs_base", "gs_base", "ds",
-                    "es", "fs", "gs")),
-    /** s390x: big-endian, identity-mapped, registers saved in each CPU's lowcore. */
-    S390X("s390x", ByteOrder.BIG_ENDIAN, 22, 4096, 0, -1, s390Registers()),
+    X86_64("x86_64", 64, 62, ByteOrder.LITTLE_ENDIAN, 4096, 0, 0xffff888000000000L,
+            new KernelMap(0xffffffff80000000L, 1L << 30, 0xffffffff81000000L, 0x1000000),
+            x86Registers(), 336, null,
+            List.of(new Symbol("init_uts_ns", 0x1a15380L), new Symbol("_stext", 0),
+                    new Symbol("swapper_pg_dir", 0x180a000L), new Symbol("node_online_map", 0x1b4f4a0L)),
+            List.of("NUMBER(pgtable_l5_enabled)=0")),
+    /** s390x: big-endian, identity-mapped, registers saved in each CPU's lowcore; its vmcore's PT_LOADs say p_align 4096. */
+    S390X("s390x", 64, 22, ByteOrder.BIG_ENDIAN, 4096, 4096, 0, null, s390Registers(), 336, s390PrReg(),
+            directMapSymbols(), List.of()),
     /** 64-bit POWER, big-endian, 64 KiB pages, kernel linear map at 0xc000000000000000. */
-    PPC64("ppc64", ByteOrder.BIG_ENDIAN, 21, 65536, 0xc000000000000000L, -1, ppcRegisters()),
+    PPC64("ppc64", 64, 21, ByteOrder.BIG_ENDIAN, 65536, 0, 0xc000000000000000L, null, ppcRegisters(), 504, null,
+            directMapSymbols(), List.of()),
     /** 64-bit POWER, little-endian. */
-    PPC64LE("ppc64le", ByteOrder.LITTLE_ENDIAN, 21, 65536, 0xc000000000000000L, -1, ppcRegisters());
+    PPC64LE("ppc64le", 64, 21, ByteOrder.LITTLE_ENDIAN, 65536, 0, 0xc000000000000000L, null, ppcRegisters(), 504,
+            null, directMapSymbols(), List.of());
+
+    /**
+     * The kernel's own image mapping, apart from the linear map (x86_64: {@code __START_KERNEL_map}).
+     *
+     * @param start the mapping's lowest virtual address
+     * @param size its largest size (KERNEL_IMAGE_SIZE)
+     * @param text the default virtual address of {@code _text} (without KASLR)
+     * @param loadPhysical where an unrelocated kernel's p_paddr start (LOAD_PHYSICAL_ADDR)
+     */
+    public record KernelMap(long start, long size, long text, long loadPhysical) {
+        /** Whether {@code vaddr} is in [start, start + size). */
+        public boolean contains(long vaddr) {
+            return Long.compareUnsigned(vaddr, start) >= 0 && Long.compareUnsigned(vaddr, start + size) < 0;
+        }
+    }
+
+    /** One register in NT_PRSTATUS's pr_reg: its name in {@link #registerNames()} and its width (4 or 8 bytes). */
+    public record PrReg(String name, int size) {
+    }
+
+    /** A symbol a synthesized VMCOREINFO names, at {@code offset} from the kernel's text (or linear map). */
+    public record Symbol(String name, long offset) {
+    }
 
     private final String linuxName;
-    private final ByteOrder byteOrder;
+    private final int elfClass;
     private final int elfMachine;
+    private final ByteOrder byteOrder;
     private final int pageSize;
+    private final long loadAlign;
     private final long directMapBase;
-    private final long kernelTextBase;
+    private final KernelMap kernelMap;
     private final List<String> registerNames;
+    private final int prstatusSize;
+    private final List<PrReg> prReg;
+    private final List<Symbol> vmcoreinfoSymbols;
+    private final List<String> vmcoreinfoLines;
 
-    Architecture(String linuxName, ByteOrder byteOrder, int elfMachine, int pageSize, long directMapBase,
-            long kernelTextBase, List<String> registerNames) {
+    /** @param prReg pr_reg's layout, or null when it is every register of {@code registerNames} as a u64 */
+    Architecture(String linuxName, int elfClass, int elfMachine, ByteOrder byteOrder, int pageSize, long loadAlign,
+            long directMapBase, KernelMap kernelMap, List<String> registerNames, int prstatusSize, List<PrReg> prReg,
+            List<Symbol> vmcoreinfoSymbols, List<String> vmcoreinfoLines) {
         this.linuxName = linuxName;
-        this.byteOrder = byteOrder;
+        this.elfClass = elfClass;
         this.elfMachine = elfMachine;
+        this.byteOrder = byteOrder;
         this.pageSize = pageSize;
+        this.loadAlign = loadAlign;
         this.directMapBase = directMapBase;
-        this.kernelTextBase = kernelTextBase;
+        this.kernelMap = kernelMap;
         this.registerNames = List.copyOf(registerNames);
+        this.prstatusSize = prstatusSize;
+        this.prReg = prReg != null ? List.copyOf(prReg)
+                : registerNames.stream().map(n -> new PrReg(n, 8)).toList();
+        this.vmcoreinfoSymbols = List.copyOf(vmcoreinfoSymbols);
+        this.vmcoreinfoLines = List.copyOf(vmcoreinfoLines);
     }
 
     /** The name {@code uname -m} gives. */
@@ -43,16 +91,26 @@ public enum Architecture {
         return linuxName;
     }
 
-    public ByteOrder byteOrder() {
-        return byteOrder;
+    /** 64 or 32: the ELF class of its cores (ELFCLASS64, ELFCLASS32). */
+    public int elfClass() {
+        return elfClass;
     }
 
     public int elfMachine() {
         return elfMachine;
     }
 
+    public ByteOrder byteOrder() {
+        return byteOrder;
+    }
+
     public int pageSize() {
         return pageSize;
+    }
+
+    /** The p_align of the PT_LOADs of the kernel's /proc/vmcore (0 where the kernel leaves it so). */
+    public long loadAlign() {
+        return loadAlign;
     }
 
     /** Virtual address of physical address 0 in the kernel's linear map. */
@@ -60,13 +118,18 @@ public enum Architecture {
         return directMapBase;
     }
 
+    /** The kernel's separate image mapping, or null where the kernel runs from its linear map. */
+    public KernelMap kernelMap() {
+        return kernelMap;
+    }
+
     /** Default virtual address of the kernel's {@code _text}, or -1 where no separate text mapping exists. */
     public long kernelTextBase() {
-        return kernelTextBase;
+        return kernelMap == null ? -1 : kernelMap.text();
     }
 
     public boolean hasKernelTextMapping() {
-        return kernelTextBase != -1;
+        return kernelMap != null;
     }
 
     /** The names of {@link CpuState#registers()} in order. */
@@ -82,6 +145,32 @@ public enum Architecture {
         return i;
     }
 
+    /** The size of NT_PRSTATUS's descriptor, {@code struct elf_prstatus}, as the kernel and gdb use it. */
+    public int prstatusSize() {
+        return prstatusSize;
+    }
+
+    /** The registers of NT_PRSTATUS's pr_reg, in order. */
+    public List<PrReg> prReg() {
+        return prReg;
+    }
+
+    /** The symbols a synthesized VMCOREINFO names, in order. */
+    public List<Symbol> vmcoreinfoSymbols() {
+        return vmcoreinfoSymbols;
+    }
+
+    /** Fixed lines a synthesized VMCOREINFO has (after the symbols). */
+    public List<String> vmcoreinfoLines() {
+        return vmcoreinfoLines;
+    }
+
+    private static List<String> x86Registers() {
+        return List.of("r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax", "rcx", "rdx",
+                "rsi", "rdi", "orig_rax", "rip", "cs", "eflags", "rsp", "ss", "fs_base", "gs_base", "ds", "es", "fs",
+                "gs");
+    }
+
     private static List<String> s390Registers() {
         List<String> names = new ArrayList<>(List.of("psw_mask", "psw_addr"));
         addNumbered(names, "r", 16);
@@ -93,6 +182,19 @@ public enum Architecture {
         return Collections.unmodifiableList(names);
     }
 
+    /** s390_regs: psw mask and address, 16 gprs (u64), 16 access registers (u32), orig_gpr2. */
+    private static List<PrReg> s390PrReg() {
+        List<PrReg> regs = new ArrayList<>(List.of(new PrReg("psw_mask", 8), new PrReg("psw_addr", 8)));
+        for (int i = 0; i < 16; i++) {
+            regs.add(new PrReg("r" + i, 8));
+        }
+        for (int i = 0; i < 16; i++) {
+            regs.add(new PrReg("a" + i, 4));
+        }
+        regs.add(new PrReg("orig_gpr2", 8));
+        return regs;
+    }
+
     private static List<String> ppcRegisters() {
         List<String> names = new ArrayList<>();
         addNumbered(names, "r", 32);
@@ -102,6 +204,12 @@ public enum Architecture {
             names.add("pad" + names.size());
         }
         return Collections.unmodifiableList(names);
+    }
+
+    /** What a kernel without a separate text mapping names, from its linear map's base. */
+    private static List<Symbol> directMapSymbols() {
+        return List.of(new Symbol("init_uts_ns", 0x1a15380L), new Symbol("swapper_pg_dir", 0x180a000L),
+                new Symbol("_stext", 0x100000L));
     }
 
     private static void addNumbered(List<String> names, String prefix, int count) {
@@ -117,5 +225,21 @@ public enum Architecture {
             }
         }
         throw new IllegalArgumentException("unknown architecture " + name);
+    }
+
+    /** The architectures whose cores are of ELF class {@code elfClass} (64, 32) with e_machine {@code machine}. */
+    public static List<Architecture> ofElfMachine(int elfClass, int machine) {
+        List<Architecture> found = new ArrayList<>();
+        for (Architecture a : values()) {
+            if (a.elfClass == elfClass && a.elfMachine == machine) {
+                found.add(a);
+            }
+        }
+        return found;
+    }
+
+    /** The architecture of a core of ELF class {@code elfClass}, e_machine {@code machine} and byte order {@code order}. */
+    public static Optional<Architecture> ofElf(int elfClass, int machine, ByteOrder order) {
+        return ofElfMachine(elfClass, machine).stream().filter(a -> a.byteOrder == order).findFirst();
     }
 }

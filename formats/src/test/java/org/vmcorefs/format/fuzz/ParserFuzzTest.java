@@ -14,6 +14,7 @@ import org.vmcorefs.format.CaptureEnvironment;
 import org.vmcorefs.format.ElfCoreReader;
 import org.vmcorefs.format.ElfNote;
 import org.vmcorefs.format.FormatException;
+import org.vmcorefs.format.ImageFile;
 import org.vmcorefs.format.MachineFactory;
 import org.vmcorefs.format.MachineSpec;
 import org.vmcorefs.format.VirtualFile;
@@ -45,7 +46,7 @@ class ParserFuzzTest {
     void imageFile(byte[] data) throws IOException {
         Files.write(image, data);
         try (FileChannel ch = FileChannel.open(image, StandardOpenOption.READ)) {
-            ElfCoreReader.read(image, ch);
+            ElfCoreReader.read(ImageFile.of(image, ch));
         } catch (DumpException expected) {
             return;
         }

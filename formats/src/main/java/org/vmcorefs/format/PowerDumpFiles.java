@@ -14,15 +14,15 @@ public final class PowerDumpFiles {
     /** phyp-assisted dump: /proc/vmcore, /sys/kernel/release_region, /proc/device-tree/rtas/ibm,kernel-dump. */
     public static void phyp(Machine machine, DumpTree tree, KernelLeniency leniency) {
         FirmwareDump dump = machine.firmwareDump();
-        tree.add(CaptureEnvironment.VMCORE, new PowerVmcoreFile(VmcoreView.layout(machine), dump));
-        tree.add(ReleaseRegion.PATH, ReleaseRegion.file(dump, leniency, () -> tree.remove(CaptureEnvironment.VMCORE)));
-        tree.add(PhypDumpHeader.PATH, new DeviceTreeProperty(PhypDumpHeader.of(dump).encode()));
+        tree.add(DumpPaths.VMCORE, new PowerVmcoreFile(VmcoreView.layout(machine), dump));
+        tree.add(DumpPaths.RELEASE_REGION, ReleaseRegion.file(dump, leniency, () -> tree.remove(DumpPaths.VMCORE)));
+        tree.add(DumpPaths.PHYP_DUMP_HEADER, new DeviceTreeProperty(PhypDumpHeader.of(dump).encode()));
     }
 
     /** fadump: /proc/vmcore and /sys/kernel/fadump/{enabled,registered,mem_reserved,release_mem}. */
     public static void fadump(Machine machine, DumpTree tree) {
         FirmwareDump dump = machine.firmwareDump();
-        tree.add(CaptureEnvironment.VMCORE, new PowerVmcoreFile(VmcoreView.layout(machine), dump));
-        FadumpFiles.addTo(tree, dump, () -> tree.remove(CaptureEnvironment.VMCORE));
+        tree.add(DumpPaths.VMCORE, new PowerVmcoreFile(VmcoreView.layout(machine), dump));
+        FadumpFiles.addTo(tree, dump, () -> tree.remove(DumpPaths.VMCORE));
     }
 }

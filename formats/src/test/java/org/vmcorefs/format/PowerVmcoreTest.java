@@ -231,7 +231,7 @@ class PowerVmcoreTest {
         Machine m = PowerMachines.machine(Profile.PPC64_PHYP, 1);
         DumpTree tree = CaptureEnvironment.of(m);
         VirtualFile open = tree.file(CaptureEnvironment.VMCORE).open();
-        VirtualFile release = tree.file(ReleaseRegion.PATH);
+        VirtualFile release = tree.file(DumpPaths.RELEASE_REGION);
         for (String w : new String[] {"0x10000000 0x1ffe0000", "0x30000000 0x10000000"}) {
             release.write(0, ByteBuffer.wrap(w.getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
         }

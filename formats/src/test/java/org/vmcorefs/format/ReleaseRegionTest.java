@@ -39,7 +39,7 @@ class ReleaseRegionTest {
         machine = PowerMachines.machine(Profile.PPC64_PHYP, 3);
         dump = machine.firmwareDump();
         tree = CaptureEnvironment.of(machine);
-        file = tree.file(ReleaseRegion.PATH);
+        file = tree.file(DumpPaths.RELEASE_REGION);
     }
 
     private static String read(VirtualFile f) throws DumpException {
@@ -158,7 +158,7 @@ class ReleaseRegionTest {
     void byDefaultWhatTheKernelCorrectsIsAcceptedAsItDoesWithAWarningCounted() throws DumpException {
         for (Map.Entry<String, List<MemoryRange>> e : NONSENSE.entrySet()) {
             Machine m = PowerMachines.machine(Profile.PPC64_PHYP, 3);
-            VirtualFile f = CaptureEnvironment.of(m).file(ReleaseRegion.PATH);
+            VirtualFile f = CaptureEnvironment.of(m).file(DumpPaths.RELEASE_REGION);
             byte[] bytes = e.getKey().getBytes(StandardCharsets.US_ASCII);
             assertEquals(bytes.length, f.open().write(0, ByteBuffer.wrap(bytes)), e.getKey());
             assertEquals(e.getValue(), m.firmwareDump().reservations().released(), e.getKey());
@@ -170,7 +170,7 @@ class ReleaseRegionTest {
     @Test
     void underStrictWhatTheKernelCorrectsIsEinvalAndChangesNothing() throws DumpException {
         Machine m = PowerMachines.machine(Profile.PPC64_PHYP, 3);
-        VirtualFile f = CaptureEnvironment.of(m, true).file(ReleaseRegion.PATH);
+        VirtualFile f = CaptureEnvironment.of(m, true).file(DumpPaths.RELEASE_REGION);
         String before = read(f);
         for (String bad : NONSENSE.keySet()) {
             byte[] bytes = bad.getBytes(StandardCharsets.US_ASCII);

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.vmcorefs.format.text.ReleaseRegionText;
 import org.vmcorefs.machine.DumpException;
 import org.vmcorefs.machine.Errno;
 import org.vmcorefs.machine.EventLog;
@@ -124,6 +125,27 @@ class ReleaseRegionTest {
                 && e.detail().startsWith("[0x")).count());
         assertEquals(List.of("invalidate", "register"),
                 events.subList(events.size() - 2, events.size()).stream().map(EventLog.Event::kind).toList());
+    }
+
+    /** What save does, with the formats' own text classes: parse the line, render a request, until all is free. */
+    @Test
+    void theLineParsesAsShownAndRenderedRequestsReleaseWhatItNames() throws DumpException {
+        int steps = 0;
+        while (true) {
+            String line = read(file);
+            ReleaseRegionText shown = ReleaseRegionText.parse(line);
+            List<MemoryRange> now = List.of(shown.cpu(), shown.hpte(), shown.savedLowMemory(), shown.reserved());
+            assertEquals(pairs(line), now);
+            assertEquals(line, shown.render());
+            MemoryRange next = now.stream().filter(r -> r.size() > 0).findFirst().orElse(null);
+            if (next == null) {
+                break;
+            }
+            write(ReleaseRequest.of(next).render());
+            steps++;
+        }
+        assertEquals(4, steps);
+        assertFalse(dump.dumpActive());
     }
 
     @Test

@@ -17,6 +17,8 @@ import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.vmcorefs.format.text.ZcoreHsaText;
+import org.vmcorefs.format.text.ZcoreMemmapText;
 import org.vmcorefs.machine.CpuState;
 import org.vmcorefs.machine.DumpException;
 import org.vmcorefs.machine.Errno;
@@ -299,14 +301,17 @@ class ZcoreViewTest {
         assertEquals(0600, hsa.mode());
         assertEquals("0000000000000000 0000000003000000 0000000004000000 0000000001000000 ",
                 text(t.file(DumpPaths.ZCORE_MEMMAP)));
+        assertEquals(m.system().ram(), ZcoreMemmapText.parse(text(t.file(DumpPaths.ZCORE_MEMMAP))));
+        assertEquals(m.savedArea().range().size(), ZcoreHsaText.parse(text(hsa)));
         fails(Errno.EPIPE, () -> hsa.write(1, ByteBuffer.wrap("0".getBytes())));
         fails(Errno.EINVAL, () -> hsa.write(0, ByteBuffer.wrap("1\n".getBytes())));
         VirtualFile mem = t.file(DumpPaths.ZCORE_MEM).open();
         fails(Errno.EINVAL, () -> mem.read(t.file(DumpPaths.ZCORE_MEM).size() + 1, ByteBuffer.allocate(8)));
         assertEquals(0, mem.read(t.file(DumpPaths.ZCORE_MEM).size(), ByteBuffer.allocate(8)));
         assertFalse(m.savedArea().released());
-        assertEquals(2, hsa.write(0, ByteBuffer.wrap("0\n".getBytes())));
+        assertEquals(2, hsa.write(0, ByteBuffer.wrap(ZcoreHsaText.RELEASE.getBytes())));
         assertEquals("0\n", text(hsa));
+        assertEquals(0, ZcoreHsaText.parse(text(hsa)));
         fails(Errno.ENODATA, () -> mem.read(4096, ByteBuffer.allocate(8)));
         fails(Errno.ENODATA, () -> t.file(DumpPaths.ZCORE_MEM).open());
         VirtualFile vmcore = t.file(CaptureEnvironment.VMCORE);

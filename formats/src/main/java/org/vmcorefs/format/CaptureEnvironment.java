@@ -15,11 +15,6 @@ import org.vmcorefs.machine.SyntheticMemory;
  * of its own under {@code org.vmcorefs.format.env}.
  */
 public interface CaptureEnvironment {
-    /** /proc/vmcore, which every capture environment but a released fadump has. */
-    String VMCORE = "/proc/vmcore";
-    /** /dev/oldmem, which kdump has. */
-    String OLDMEM = "/dev/oldmem";
-
     /** The profile's name on the command line, e.g. {@code x86_64-kdump}. */
     String id();
 

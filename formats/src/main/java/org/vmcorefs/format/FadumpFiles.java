@@ -13,11 +13,10 @@ import org.vmcorefs.machine.FirmwareDump;
  * away and frees the reserved memory; else EINVAL; EPERM once no dump is active).
  */
 public final class FadumpFiles {
-    public static final String DIR = "/sys/kernel/fadump";
-    public static final String ENABLED = DIR + "/enabled";
-    public static final String REGISTERED = DIR + "/registered";
-    public static final String MEM_RESERVED = DIR + "/mem_reserved";
-    public static final String RELEASE_MEM = DIR + "/release_mem";
+    private static final String ENABLED = DumpPaths.FADUMP_ENABLED;
+    private static final String REGISTERED = DumpPaths.FADUMP_REGISTERED;
+    private static final String MEM_RESERVED = DumpPaths.FADUMP_MEM_RESERVED;
+    private static final String RELEASE_MEM = DumpPaths.FADUMP_RELEASE_MEM;
     private static final Logger LOG = LoggerFactory.getLogger(FadumpFiles.class);
 
     private FadumpFiles() {

@@ -39,7 +39,6 @@ import org.vmcorefs.machine.MemoryRange;
  * </pre>
  */
 public record PhypDumpHeader(int version, int status, Section cpuData, Section hpteData, Section kernelData) {
-    public static final String PATH = "/proc/device-tree/rtas/ibm,kernel-dump";
     public static final int SIZE = 0xa0;
     public static final int DUMP_HEADER_VERSION = 0x1;
     public static final int DUMP_REQUEST_FLAG = 0x1;

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.vmcorefs.format.text.ReleaseRegionText;
 import org.vmcorefs.machine.DumpException;
 import org.vmcorefs.machine.FirmwareDump;
 import org.vmcorefs.machine.MemoryRange;
@@ -18,7 +19,6 @@ import org.vmcorefs.machine.MemoryRange;
  * that a tool can loop "read, copy, release" until every pair is empty.
  */
 public final class ReleaseRegion {
-    public static final String PATH = "/sys/kernel/release_region";
     private static final Logger LOG = LoggerFactory.getLogger(ReleaseRegion.class);
 
     private ReleaseRegion() {
@@ -30,8 +30,7 @@ public final class ReleaseRegion {
         MemoryRange hpte = dump.firstReservedRun(dump.hpte());
         MemoryRange copy = dump.firstReservedRun(dump.bootMemoryCopy());
         MemoryRange rest = dump.firstReservedRun(dump.inPlace());
-        return String.format("CPU:0x%x-0x%x: HPTE:0x%x-0x%x: DUMP:0x%x-0x%x, 0x%x-0x%x:\n", cpu.start(), cpu.size(),
-                hpte.start(), hpte.size(), copy.start(), copy.size(), rest.start(), rest.size());
+        return new ReleaseRegionText(cpu, hpte, copy, rest).render();
     }
 
     /**
@@ -73,7 +72,7 @@ public final class ReleaseRegion {
         if (effective.isEmpty()) {
             odd.add("nothing is left to release");
         }
-        leniency.check(PATH, input, odd);
+        leniency.check(DumpPaths.RELEASE_REGION, input, odd);
         boolean wasActive = dump.dumpActive();
         for (MemoryRange r : reserved) {
             long s = Math.max(r.start(), effective.start());
@@ -90,6 +89,6 @@ public final class ReleaseRegion {
 
     /** The file, calling {@code onInvalidated} once the last reserved page has been released. */
     public static AttributeFile file(FirmwareDump dump, KernelLeniency leniency, Runnable onInvalidated) {
-        return new AttributeFile(PATH, 0600, () -> show(dump), input -> store(dump, leniency, input, onInvalidated));
+        return new AttributeFile(DumpPaths.RELEASE_REGION, 0600, () -> show(dump), input -> store(dump, leniency, input, onInvalidated));
     }
 }

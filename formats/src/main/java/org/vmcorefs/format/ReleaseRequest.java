@@ -6,6 +6,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.vmcorefs.machine.DumpException;
 import org.vmcorefs.machine.Errno;
+import org.vmcorefs.machine.MemoryRange;
 
 /**
  * What is written to /sys/kernel/release_region: {@code <start> <length>}, read as the kernel's
@@ -35,6 +36,17 @@ public record ReleaseRequest(long start, long length, List<String> oddities) {
         this(start, length, List.of());
     }
 
+    /** A request for {@code range}. */
+    public static ReleaseRequest of(MemoryRange range) {
+        return new ReleaseRequest(range.start(), range.size());
+    }
+
+    /** What {@code vmcorefs save} writes: {@code "0x%x 0x%x\n"}, which {@link #parse} reads back as it is. */
+    public String render() {
+        return String.format("0x%x 0x%x\n", start, length);
+    }
+
+    /** The request {@code input} makes; EINVAL for fewer than two hex numbers. */
     public static ReleaseRequest parse(String input) throws DumpException {
         Matcher m = FORM.matcher(input);
         if (!m.matches()) {

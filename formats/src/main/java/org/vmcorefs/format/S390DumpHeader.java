@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.util.Arrays;
 import org.vmcorefs.machine.DumpException;
 import org.vmcorefs.machine.Errno;
+import org.vmcorefs.machine.Zfcpdump;
 
 /**
  * The header of an s390 standalone dump, as zcore/mem and the stand-alone dumpers write it and zgetdump
@@ -50,7 +51,6 @@ public record S390DumpHeader(int version, int dumpLevel, int pageSize, long memS
     public static final int VERSION = 5;
     public static final int ARCH_S390 = 1;
     public static final int ARCH_S390X = 2;
-    public static final int MAX_CPUS = 512;
     /** The TOD clock value of 1970-01-01T00:00:00Z; the TOD counts 2^-12 microseconds. */
     public static final long TOD_UNIX_EPOCH = 0x7D91048BCA000000L;
     static final int OFF_MAGIC = 0x000;
@@ -75,8 +75,8 @@ public record S390DumpHeader(int version, int dumpLevel, int pageSize, long memS
 
     public S390DumpHeader {
         lcVec = lcVec.clone();
-        if (lcVec.length > MAX_CPUS) {
-            throw new IllegalArgumentException("an s390 dump header holds at most " + MAX_CPUS + " CPUs");
+        if (lcVec.length > Zfcpdump.MAX_CPUS) {
+            throw new IllegalArgumentException("an s390 dump header holds at most " + Zfcpdump.MAX_CPUS + " CPUs");
         }
     }
 
@@ -154,8 +154,8 @@ public record S390DumpHeader(int version, int dumpLevel, int pageSize, long memS
             throw new DumpException(Errno.EINVAL, "unsupported s390 dump header size " + b.getInt(OFF_HEADER_SIZE));
         }
         int cpus = Short.toUnsignedInt(b.getShort(OFF_CPU_CNT));
-        if (cpus > MAX_CPUS) {
-            throw new DumpException(Errno.EINVAL, "s390 dump header claims " + cpus + " CPUs (at most " + MAX_CPUS + ")");
+        if (cpus > Zfcpdump.MAX_CPUS) {
+            throw new DumpException(Errno.EINVAL, "s390 dump header claims " + cpus + " CPUs (at most " + Zfcpdump.MAX_CPUS + ")");
         }
         long[] lc = new long[cpus];
         for (int i = 0; i < cpus; i++) {

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import org.vmcorefs.format.text.ZcoreMemmapText;
 import org.vmcorefs.machine.Architecture;
 import org.vmcorefs.machine.CpuState;
 import org.vmcorefs.machine.DumpException;
@@ -26,8 +27,6 @@ public final class ZcoreView {
      * 0x8561 (z15), format bit 0x8000.
      */
     public static final long CPU_ID = 0x000a1b2c85618000L;
-    /** zcore/memmap: "%016llx %016llx " per memory chunk. */
-    public static final int MEMMAP_RECORD = 34;
 
     private ZcoreView() {
     }
@@ -140,11 +139,7 @@ public final class ZcoreView {
 
     /** zcore/memmap's text: one record per RAM range. */
     public static byte[] memmap(Machine machine) {
-        StringBuilder s = new StringBuilder();
-        for (MemoryRange r : machine.system().ram()) {
-            s.append(String.format("%016x %016x ", r.start(), r.size()));
-        }
-        return s.toString().getBytes(StandardCharsets.US_ASCII);
+        return ZcoreMemmapText.render(machine.system().ram()).getBytes(StandardCharsets.US_ASCII);
     }
 
     /** /proc/vmcore of the zfcpdump kernel: s390 notes, one PT_LOAD per RAM range (p_vaddr = p_paddr), p_align 4096. */

@@ -36,8 +36,8 @@ class CaptureEnvironmentTest {
     void vmcoreShowsCrashTimeLowMemoryOldmemTheCaptureKernelsAndTheBackupCopy() throws Exception {
         Machine m = MachineFactory.create(MachineSpec.synthetic(CaptureEnvironments.X86_64_KDUMP, 1L << 30, 2, SEED));
         DumpTree tree = CaptureEnvironment.of(m);
-        VirtualFile vmcore = tree.file(CaptureEnvironment.VMCORE);
-        VirtualFile oldmem = tree.file(CaptureEnvironment.OLDMEM);
+        VirtualFile vmcore = tree.file(DumpPaths.VMCORE);
+        VirtualFile oldmem = tree.file(DumpPaths.OLDMEM);
         MemoryRange ck = m.reserved();
         assertEquals(new MemoryRange(0x38000000L, 128L << 20), ck);
 
@@ -69,12 +69,12 @@ class CaptureEnvironmentTest {
         Machine m = MachineFactory.create(MachineSpec.synthetic(CaptureEnvironments.X86_64_KDUMP, 64L << 20, 1, SEED));
         DumpTree tree = CaptureEnvironment.of(m);
         assertEquals(MachineSpec.DEFAULT_CRASH_TIME, tree.time(), "every file shows the crash time");
-        for (String path : List.of(CaptureEnvironment.VMCORE, CaptureEnvironment.OLDMEM)) {
+        for (String path : List.of(DumpPaths.VMCORE, DumpPaths.OLDMEM)) {
             assertEquals(0400, tree.file(path).mode());
         }
-        assertEquals(Errno.EIO, assertThrows(DumpException.class, () -> tree.file(CaptureEnvironment.VMCORE)
+        assertEquals(Errno.EIO, assertThrows(DumpException.class, () -> tree.file(DumpPaths.VMCORE)
                 .write(0, ByteBuffer.allocate(1))).errno(), "procfs without a write method");
-        assertEquals(Errno.EINVAL, assertThrows(DumpException.class, () -> tree.file(CaptureEnvironment.OLDMEM)
+        assertEquals(Errno.EINVAL, assertThrows(DumpException.class, () -> tree.file(DumpPaths.OLDMEM)
                 .write(0, ByteBuffer.allocate(1))).errno(), "a char device without a write method");
     }
 }

@@ -43,7 +43,7 @@ class CaptureEnvironmentsTest {
         assertEquals(id, m.profile());
         assertEquals(env.architecture(), m.architecture());
         DumpTree tree = CaptureEnvironment.of(m);
-        assertTrue(tree.files().containsKey(CaptureEnvironment.VMCORE), id + " has /proc/vmcore");
+        assertTrue(tree.files().containsKey(DumpPaths.VMCORE), id + " has /proc/vmcore");
         assertFalse(env.help().isEmpty(), id + " says what its files are");
         for (String path : tree.files().keySet()) {
             assertTrue(String.join("\n", env.help()).contains(path.substring(path.lastIndexOf('/') + 1)),

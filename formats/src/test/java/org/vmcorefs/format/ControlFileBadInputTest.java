@@ -30,7 +30,7 @@ class ControlFileBadInputTest {
     /** (profile, file, what is written, at which offset, the errno, whether fadump's dump is released first). */
     static Stream<Arguments> refused() {
         List<Arguments> rows = new ArrayList<>();
-        String rr = ReleaseRegion.PATH;
+        String rr = DumpPaths.RELEASE_REGION;
         for (String[] r : new String[][] {
             {"", "empty"}, {"\n", "a blank line"}, {"hello\n", "garbage"}, {"0x10000000\n", "one number"},
             {"-1 0x10000\n", "negative"}, {"0x10000000,0x10000\n", "no separator"}, {"x" + LONG + "\n", "a long line"},
@@ -38,14 +38,14 @@ class ControlFileBadInputTest {
             rows.add(Arguments.of(CaptureEnvironments.PPC64_PHYP, rr, r[0], 0L, Errno.EINVAL, false, r[1]));
         }
         rows.add(Arguments.of(CaptureEnvironments.PPC64_PHYP, rr, "hello\n", 7L, Errno.EINVAL, false, "garbage at an offset"));
-        String hsa = Zcore.HSA;
+        String hsa = DumpPaths.ZCORE_HSA;
         for (String[] r : new String[][] {{"", "empty"}, {"1\n", "another number"}, {"hello\n", "garbage"},
             {"-0\n", "negative"}, {"x" + LONG, "a long line"}, {" 0\n", "a blank first"}}) {
             rows.add(Arguments.of(CaptureEnvironments.S390X_ZFCPDUMP, hsa, r[0], 0L, Errno.EINVAL, false, r[1]));
         }
         rows.add(Arguments.of(CaptureEnvironments.S390X_ZFCPDUMP, hsa, "0\n", 1L, Errno.EPIPE, false, "0 at offset 1"));
         rows.add(Arguments.of(CaptureEnvironments.S390X_ZFCPDUMP, hsa, "0\n", 4096L, Errno.EPIPE, false, "0 at offset 4096"));
-        String registered = FadumpFiles.REGISTERED;
+        String registered = DumpPaths.FADUMP_REGISTERED;
         for (String in : new String[] {"1\n", "0\n", "hello\n", ""}) {
             rows.add(Arguments.of(CaptureEnvironments.PPC64_FADUMP, registered, in, 0L, Errno.EPERM, false,
                     "while a dump is active: " + in.strip()));
@@ -55,7 +55,7 @@ class ControlFileBadInputTest {
             {"1 1\n", "two numbers"}}) {
             rows.add(Arguments.of(CaptureEnvironments.PPC64_FADUMP, registered, r[0], 0L, Errno.EINVAL, true, r[1]));
         }
-        String release = FadumpFiles.RELEASE_MEM;
+        String release = DumpPaths.FADUMP_RELEASE_MEM;
         for (String[] r : new String[][] {{"", "empty"}, {"0\n", "zero"}, {"2\n", "two"}, {"hello\n", "garbage"},
             {"-1\n", "negative"}, {"4294967297\n", "overflowing int"}, {LONG + "\n", "a long line"}}) {
             rows.add(Arguments.of(CaptureEnvironments.PPC64_FADUMP, release, r[0], 0L, Errno.EINVAL, false, r[1]));
@@ -113,7 +113,7 @@ class ControlFileBadInputTest {
         Machine m = machine(profile);
         DumpTree tree = CaptureEnvironment.of(m, strict);
         if (releaseFirst) {
-            tree.file(FadumpFiles.RELEASE_MEM).open().write(0, ByteBuffer.wrap("1\n".getBytes(StandardCharsets.US_ASCII)));
+            tree.file(DumpPaths.FADUMP_RELEASE_MEM).open().write(0, ByteBuffer.wrap("1\n".getBytes(StandardCharsets.US_ASCII)));
         }
         Map<String, String> before = state(m, tree);
         VirtualFile f = tree.file(path);

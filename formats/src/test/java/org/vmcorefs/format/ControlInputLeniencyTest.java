@@ -26,7 +26,7 @@ class ControlInputLeniencyTest {
     @Test
     void byDefaultZeroFollowedByJunkReleasesTheHsaWithAWarningCounted() throws DumpException {
         Machine m = ZcoreViewTest.machine(FaultInjection.NONE);
-        VirtualFile hsa = CaptureEnvironment.of(m).file(Zcore.HSA);
+        VirtualFile hsa = CaptureEnvironment.of(m).file(DumpPaths.ZCORE_HSA);
         assertEquals(6, write(hsa, "0junk\n"));
         assertTrue(m.savedArea().released());
         assertEquals(1, tolerated(m));
@@ -35,7 +35,7 @@ class ControlInputLeniencyTest {
     @Test
     void aPlainZeroIsNotOdd() throws DumpException {
         Machine m = ZcoreViewTest.machine(FaultInjection.NONE);
-        assertEquals(2, write(CaptureEnvironment.of(m).file(Zcore.HSA), "0\n"));
+        assertEquals(2, write(CaptureEnvironment.of(m).file(DumpPaths.ZCORE_HSA), "0\n"));
         assertTrue(m.savedArea().released());
         assertEquals(0, tolerated(m));
     }
@@ -43,7 +43,7 @@ class ControlInputLeniencyTest {
     @Test
     void underStrictZeroFollowedByJunkIsEinvalAndKeepsTheHsa() throws DumpException {
         Machine m = ZcoreViewTest.machine(FaultInjection.NONE);
-        VirtualFile hsa = CaptureEnvironment.of(m, true).file(Zcore.HSA);
+        VirtualFile hsa = CaptureEnvironment.of(m, true).file(DumpPaths.ZCORE_HSA);
         DumpException e = assertThrows(DumpException.class, () -> write(hsa, "0junk\n"));
         assertEquals(Errno.EINVAL, e.errno());
         assertFalse(m.savedArea().released());

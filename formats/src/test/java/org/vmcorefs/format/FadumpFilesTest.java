@@ -40,54 +40,54 @@ class FadumpFilesTest {
 
     @Test
     void modesAndValuesAfterACrash() throws DumpException {
-        assertEquals(0444, tree.file(FadumpFiles.ENABLED).mode());
-        assertEquals(0644, tree.file(FadumpFiles.REGISTERED).mode());
-        assertEquals(0444, tree.file(FadumpFiles.MEM_RESERVED).mode());
-        assertEquals(0200, tree.file(FadumpFiles.RELEASE_MEM).mode());
-        assertEquals("1\n", read(FadumpFiles.ENABLED));
-        assertEquals("0\n", read(FadumpFiles.REGISTERED));
+        assertEquals(0444, tree.file(DumpPaths.FADUMP_ENABLED).mode());
+        assertEquals(0644, tree.file(DumpPaths.FADUMP_REGISTERED).mode());
+        assertEquals(0444, tree.file(DumpPaths.FADUMP_MEM_RESERVED).mode());
+        assertEquals(0200, tree.file(DumpPaths.FADUMP_RELEASE_MEM).mode());
+        assertEquals("1\n", read(DumpPaths.FADUMP_ENABLED));
+        assertEquals("0\n", read(DumpPaths.FADUMP_REGISTERED));
         // CPU state (64 KiB) + HPTE (64 KiB) + the 256 MiB boot memory copy + a page of headers.
-        assertEquals((0x10000000L + 3 * 0x10000) + "\n", read(FadumpFiles.MEM_RESERVED));
-        assertEquals(Errno.EACCES, assertThrows(DumpException.class, () -> read(FadumpFiles.RELEASE_MEM)).errno());
-        assertEquals(Errno.EACCES, fails(FadumpFiles.ENABLED, "0\n"));
+        assertEquals((0x10000000L + 3 * 0x10000) + "\n", read(DumpPaths.FADUMP_MEM_RESERVED));
+        assertEquals(Errno.EACCES, assertThrows(DumpException.class, () -> read(DumpPaths.FADUMP_RELEASE_MEM)).errno());
+        assertEquals(Errno.EACCES, fails(DumpPaths.FADUMP_ENABLED, "0\n"));
     }
 
     @Test
     void registeredRefusesWhileTheDumpIsActive() {
-        assertEquals(Errno.EPERM, fails(FadumpFiles.REGISTERED, "1\n"));
-        assertEquals(Errno.EPERM, fails(FadumpFiles.REGISTERED, "hello\n"));
+        assertEquals(Errno.EPERM, fails(DumpPaths.FADUMP_REGISTERED, "1\n"));
+        assertEquals(Errno.EPERM, fails(DumpPaths.FADUMP_REGISTERED, "hello\n"));
     }
 
     @Test
     void releaseMemTakesVmcoreAwayThenRefuses() throws DumpException {
         for (String bad : new String[] {"2\n", "0\n", "hello\n", " 1\n", "1 \n", "1\n\n", "99999999999\n", ""}) {
-            assertEquals(Errno.EINVAL, fails(FadumpFiles.RELEASE_MEM, bad), bad);
-            assertNotNull(tree.file(CaptureEnvironment.VMCORE));
+            assertEquals(Errno.EINVAL, fails(DumpPaths.FADUMP_RELEASE_MEM, bad), bad);
+            assertNotNull(tree.file(DumpPaths.VMCORE));
         }
-        VirtualFile openBefore = tree.file(CaptureEnvironment.VMCORE).open();
-        write(FadumpFiles.RELEASE_MEM, "1\n");
-        assertNull(tree.file(CaptureEnvironment.VMCORE));
+        VirtualFile openBefore = tree.file(DumpPaths.VMCORE).open();
+        write(DumpPaths.FADUMP_RELEASE_MEM, "1\n");
+        assertNull(tree.file(DumpPaths.VMCORE));
         assertEquals(Errno.EIO, assertThrows(DumpException.class,
                 () -> openBefore.read(0, ByteBuffer.allocate(64))).errno());
-        assertEquals(Errno.EPERM, fails(FadumpFiles.RELEASE_MEM, "1\n"));
-        assertEquals("0\n", read(FadumpFiles.REGISTERED));
+        assertEquals(Errno.EPERM, fails(DumpPaths.FADUMP_RELEASE_MEM, "1\n"));
+        assertEquals("0\n", read(DumpPaths.FADUMP_REGISTERED));
         assertEquals(1, machine.events().events().stream().filter(e -> e.kind().equals("invalidate")).count());
     }
 
     @Test
     void registeredTakesZeroOrOneOnceReleased() throws DumpException {
-        write(FadumpFiles.RELEASE_MEM, "0x1");
-        write(FadumpFiles.REGISTERED, "1\n");
-        assertEquals("1\n", read(FadumpFiles.REGISTERED));
-        write(FadumpFiles.REGISTERED, "01");
-        assertEquals("1\n", read(FadumpFiles.REGISTERED));
-        write(FadumpFiles.REGISTERED, "0x0\n");
-        assertEquals("0\n", read(FadumpFiles.REGISTERED));
+        write(DumpPaths.FADUMP_RELEASE_MEM, "0x1");
+        write(DumpPaths.FADUMP_REGISTERED, "1\n");
+        assertEquals("1\n", read(DumpPaths.FADUMP_REGISTERED));
+        write(DumpPaths.FADUMP_REGISTERED, "01");
+        assertEquals("1\n", read(DumpPaths.FADUMP_REGISTERED));
+        write(DumpPaths.FADUMP_REGISTERED, "0x0\n");
+        assertEquals("0\n", read(DumpPaths.FADUMP_REGISTERED));
         for (String bad : new String[] {"2\n", "-1\n", "yes\n", "1 0\n"}) {
-            assertEquals(Errno.EINVAL, fails(FadumpFiles.REGISTERED, bad), bad);
+            assertEquals(Errno.EINVAL, fails(DumpPaths.FADUMP_REGISTERED, bad), bad);
         }
-        assertEquals("0\n", read(FadumpFiles.REGISTERED));
-        write(FadumpFiles.REGISTERED, "+1");
-        assertEquals("1\n", read(FadumpFiles.REGISTERED));
+        assertEquals("0\n", read(DumpPaths.FADUMP_REGISTERED));
+        write(DumpPaths.FADUMP_REGISTERED, "+1");
+        assertEquals("1\n", read(DumpPaths.FADUMP_REGISTERED));
     }
 }

@@ -34,7 +34,7 @@ class PhypDumpHeaderTest {
         assertEquals(want, HexFormat.of().formatHex(bytes));
         assertEquals(h, PhypDumpHeader.readFrom(ByteBuffer.wrap(bytes)));
 
-        VirtualFile file = CaptureEnvironment.of(m).file(PhypDumpHeader.PATH);
+        VirtualFile file = CaptureEnvironment.of(m).file(DumpPaths.PHYP_DUMP_HEADER);
         assertEquals(0444, file.mode());
         assertEquals(PhypDumpHeader.SIZE, file.size());
         for (int length : new int[] {1, 2, 8, 128, 4096, 8192}) {

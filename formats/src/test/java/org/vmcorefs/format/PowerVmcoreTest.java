@@ -36,7 +36,7 @@ class PowerVmcoreTest {
     @Test
     void ppc64HeaderIsBigEndianGoldenBytes() throws DumpException {
         Machine m = PowerMachines.machine(CaptureEnvironments.PPC64_PHYP, 3);
-        VirtualFile vmcore = CaptureEnvironment.of(m).file(CaptureEnvironment.VMCORE);
+        VirtualFile vmcore = CaptureEnvironment.of(m).file(DumpPaths.VMCORE);
         String ehdr = "7f454c46020201000000000000000000" // ELFCLASS64, ELFDATA2MSB, EV_CURRENT
                 + "0004" + "0015" + "00000001" // ET_CORE, EM_PPC64 (21), EV_CURRENT
                 + "0000000000000000" + "0000000000000040" + "0000000000000000" // entry, phoff 64, shoff 0
@@ -72,7 +72,7 @@ class PowerVmcoreTest {
     @Test
     void ppc64leHeaderIsLittleEndian() throws DumpException {
         Machine m = PowerMachines.machine(CaptureEnvironments.PPC64LE_FADUMP, 1);
-        VirtualFile vmcore = CaptureEnvironment.of(m).file(CaptureEnvironment.VMCORE);
+        VirtualFile vmcore = CaptureEnvironment.of(m).file(DumpPaths.VMCORE);
         byte[] h = read(vmcore, 0, 64 + 56);
         assertEquals("7f454c46020101", HEX.formatHex(h, 0, 7));
         assertEquals("04001500", HEX.formatHex(h, 16, 20));
@@ -196,14 +196,14 @@ class PowerVmcoreTest {
     @Test
     void anyReadOfThePhypVmcoreIsTheSameSliceOfTheWholeFile() throws DumpException {
         Machine m = PowerMachines.machine(CaptureEnvironments.PPC64_PHYP, 3);
-        VirtualFile vmcore = CaptureEnvironment.of(m).file(CaptureEnvironment.VMCORE).open();
+        VirtualFile vmcore = CaptureEnvironment.of(m).file(DumpPaths.VMCORE).open();
         checkReads(vmcore, new Reference(vmcore), List.of());
     }
 
     @Test
     void anyReadOfTheFadumpVmcoreIsTheSameSliceOfTheWholeFile() throws DumpException {
         Machine m = PowerMachines.machine(CaptureEnvironments.PPC64_FADUMP, 2);
-        VirtualFile vmcore = CaptureEnvironment.of(m).file(CaptureEnvironment.VMCORE).open();
+        VirtualFile vmcore = CaptureEnvironment.of(m).file(DumpPaths.VMCORE).open();
         checkReads(vmcore, new Reference(vmcore), List.of());
     }
 
@@ -211,7 +211,7 @@ class PowerVmcoreTest {
     void readsTouchingReleasedMemoryFailTheOthersStillMatch() throws DumpException {
         Machine m = PowerMachines.machine(CaptureEnvironments.PPC64_PHYP, 2);
         DumpTree tree = CaptureEnvironment.of(m);
-        VirtualFile vmcore = tree.file(CaptureEnvironment.VMCORE).open();
+        VirtualFile vmcore = tree.file(DumpPaths.VMCORE).open();
         Reference ref = new Reference(vmcore);
         m.firmwareDump().release(new MemoryRange(0x18000000L, 0x100000));
         // Half of the copy of the boot memory: physical [0x8000000, 0x10000000) of the dump is gone.
@@ -222,22 +222,22 @@ class PowerVmcoreTest {
         long at = 0x10020000L + 0x8000000L - 100;
         assertEquals(Errno.EIO, assertThrows(DumpException.class, () -> read(vmcore, at, 200)).errno());
         assertEquals(100, read(vmcore, at, 100).length);
-        assertTrue(tree.file(CaptureEnvironment.VMCORE) != null);
+        assertTrue(tree.file(DumpPaths.VMCORE) != null);
     }
 
     @Test
     void theVmcoreLeavesOnceEverythingIsReleased() throws DumpException {
         Machine m = PowerMachines.machine(CaptureEnvironments.PPC64_PHYP, 1);
         DumpTree tree = CaptureEnvironment.of(m);
-        VirtualFile open = tree.file(CaptureEnvironment.VMCORE).open();
-        VirtualFile release = tree.file(ReleaseRegion.PATH);
+        VirtualFile open = tree.file(DumpPaths.VMCORE).open();
+        VirtualFile release = tree.file(DumpPaths.RELEASE_REGION);
         for (String w : new String[] {"0x10000000 0x1ffe0000", "0x30000000 0x10000000"}) {
             release.write(0, ByteBuffer.wrap(w.getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
         }
-        assertTrue(tree.file(CaptureEnvironment.VMCORE) != null, "not all released yet");
+        assertTrue(tree.file(DumpPaths.VMCORE) != null, "not all released yet");
         assertEquals(64, read(open, 0, 64).length);
         release.write(0, ByteBuffer.wrap("0x2ffe0000 0x20000".getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
-        assertNull(tree.file(CaptureEnvironment.VMCORE));
+        assertNull(tree.file(DumpPaths.VMCORE));
         assertEquals(Errno.EIO, assertThrows(DumpException.class, () -> read(open, 0, 64)).errno());
         assertTrue(!tree.list("/proc").contains("vmcore"));
     }

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.vmcorefs.format.text.ReleaseRegionText;
 import org.vmcorefs.machine.DumpException;
 import org.vmcorefs.machine.Errno;
 import org.vmcorefs.machine.EventLog;
@@ -38,7 +39,7 @@ class ReleaseRegionTest {
         machine = PowerMachines.machine(CaptureEnvironments.PPC64_PHYP, 3);
         dump = machine.firmwareDump();
         tree = CaptureEnvironment.of(machine);
-        file = tree.file(ReleaseRegion.PATH);
+        file = tree.file(DumpPaths.RELEASE_REGION);
     }
 
     private static String read(VirtualFile f) throws DumpException {
@@ -102,7 +103,7 @@ class ReleaseRegionTest {
             if (next == null) {
                 break;
             }
-            assertNotNull(tree.file(CaptureEnvironment.VMCORE), "vmcore stays while memory is reserved");
+            assertNotNull(tree.file(DumpPaths.VMCORE), "vmcore stays while memory is reserved");
             long n = Math.min(piece, next.size());
             write(String.format("0x%x 0x%x\n", next.start(), n));
             releasedTotal += n;
@@ -117,12 +118,33 @@ class ReleaseRegionTest {
         assertEquals(1 + 1 + 6 + 11, steps);
         assertFalse(dump.dumpActive());
         assertTrue(dump.registered());
-        assertNull(tree.file(CaptureEnvironment.VMCORE), "the invalidated dump's vmcore is gone");
+        assertNull(tree.file(DumpPaths.VMCORE), "the invalidated dump's vmcore is gone");
         List<EventLog.Event> events = machine.events().events();
         assertEquals(steps, events.stream().filter(e -> e.kind().equals("release")
                 && e.detail().startsWith("[0x")).count());
         assertEquals(List.of("invalidate", "register"),
                 events.subList(events.size() - 2, events.size()).stream().map(EventLog.Event::kind).toList());
+    }
+
+    /** What save does, with the formats' own text classes: parse the line, render a request, until all is free. */
+    @Test
+    void theLineParsesAsShownAndRenderedRequestsReleaseWhatItNames() throws DumpException {
+        int steps = 0;
+        while (true) {
+            String line = read(file);
+            ReleaseRegionText shown = ReleaseRegionText.parse(line);
+            List<MemoryRange> now = List.of(shown.cpu(), shown.hpte(), shown.savedLowMemory(), shown.reserved());
+            assertEquals(pairs(line), now);
+            assertEquals(line, shown.render());
+            MemoryRange next = now.stream().filter(r -> r.size() > 0).findFirst().orElse(null);
+            if (next == null) {
+                break;
+            }
+            write(ReleaseRequest.of(next).render());
+            steps++;
+        }
+        assertEquals(4, steps);
+        assertFalse(dump.dumpActive());
     }
 
     @Test
@@ -157,7 +179,7 @@ class ReleaseRegionTest {
     void byDefaultWhatTheKernelCorrectsIsAcceptedAsItDoesWithAWarningCounted() throws DumpException {
         for (Map.Entry<String, List<MemoryRange>> e : NONSENSE.entrySet()) {
             Machine m = PowerMachines.machine(CaptureEnvironments.PPC64_PHYP, 3);
-            VirtualFile f = CaptureEnvironment.of(m).file(ReleaseRegion.PATH);
+            VirtualFile f = CaptureEnvironment.of(m).file(DumpPaths.RELEASE_REGION);
             byte[] bytes = e.getKey().getBytes(StandardCharsets.US_ASCII);
             assertEquals(bytes.length, f.open().write(0, ByteBuffer.wrap(bytes)), e.getKey());
             assertEquals(e.getValue(), m.firmwareDump().reservations().released(), e.getKey());
@@ -169,7 +191,7 @@ class ReleaseRegionTest {
     @Test
     void underStrictWhatTheKernelCorrectsIsEinvalAndChangesNothing() throws DumpException {
         Machine m = PowerMachines.machine(CaptureEnvironments.PPC64_PHYP, 3);
-        VirtualFile f = CaptureEnvironment.of(m, true).file(ReleaseRegion.PATH);
+        VirtualFile f = CaptureEnvironment.of(m, true).file(DumpPaths.RELEASE_REGION);
         String before = read(f);
         for (String bad : NONSENSE.keySet()) {
             byte[] bytes = bad.getBytes(StandardCharsets.US_ASCII);

@@ -20,6 +20,20 @@ class ReleaseRequestTest {
     }
 
     @Test
+    void whatSaveRendersParsesBackAsTheSameCleanRequest() throws DumpException {
+        assertEquals("0x40000000 0x10000000\n", ReleaseRequest.of(new MemoryRange(0x40000000L, 0x10000000L)).render());
+        java.util.Random r = new java.util.Random(99);
+        for (int i = 0; i < 1000; i++) {
+            long start = r.nextInt(3) == 0 ? r.nextInt(1 << 20) : r.nextLong() >>> 1;
+            long length = r.nextInt(3) == 0 ? 0 : (r.nextLong() >>> 1) % (Long.MAX_VALUE - start + 1);
+            ReleaseRequest request = ReleaseRequest.of(new MemoryRange(start, length));
+            assertEquals(request, ReleaseRequest.parse(request.render()));
+            assertTrue(ReleaseRequest.parse(request.render()).oddities().isEmpty());
+            assertEquals(request.render(), ReleaseRequest.parse(request.render()).render());
+        }
+    }
+
+    @Test
     void fewerThanTwoNumbersIsEinval() {
         for (String bad : new String[] {"", "\n", "hello\n", "0x1000\n", "-1 2", "1,2", "g 1", "0x 1", "1-2"}) {
             DumpException e = assertThrows(DumpException.class, () -> ReleaseRequest.parse(bad), bad);

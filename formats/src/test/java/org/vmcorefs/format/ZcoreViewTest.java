@@ -17,6 +17,8 @@ import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.vmcorefs.format.text.ZcoreHsaText;
+import org.vmcorefs.format.text.ZcoreMemmapText;
 import org.vmcorefs.machine.CpuState;
 import org.vmcorefs.machine.DumpException;
 import org.vmcorefs.machine.Errno;
@@ -235,7 +237,7 @@ class ZcoreViewTest {
     void nothingIsReadAtMountTime() throws Exception {
         Machine m = machine(FaultInjection.NONE);
         DumpTree t = CaptureEnvironment.of(m);
-        assertTrue(t.file(Zcore.MEM).size() > 0);
+        assertTrue(t.file(DumpPaths.ZCORE_MEM).size() > 0);
         assertEquals(0, m.savedArea().counters().requests(), "building the views reads no HSA block");
     }
 
@@ -293,29 +295,32 @@ class ZcoreViewTest {
     void zcoreControlFilesBehaveAsTheKernel() throws Exception {
         Machine m = machine(FaultInjection.NONE);
         DumpTree t = CaptureEnvironment.of(m);
-        VirtualFile hsa = t.file(Zcore.HSA);
+        VirtualFile hsa = t.file(DumpPaths.ZCORE_HSA);
         assertEquals("c00000\n", text(hsa));
         assertEquals(0600, hsa.mode());
         assertEquals("0000000000000000 0000000003000000 0000000004000000 0000000001000000 ",
-                text(t.file(Zcore.MEMMAP)));
+                text(t.file(DumpPaths.ZCORE_MEMMAP)));
+        assertEquals(m.system().ram(), ZcoreMemmapText.parse(text(t.file(DumpPaths.ZCORE_MEMMAP))));
+        assertEquals(m.savedArea().range().size(), ZcoreHsaText.parse(text(hsa)));
         fails(Errno.EPIPE, () -> hsa.write(1, ByteBuffer.wrap("0".getBytes())));
         fails(Errno.EINVAL, () -> hsa.write(0, ByteBuffer.wrap("1\n".getBytes())));
-        VirtualFile mem = t.file(Zcore.MEM).open();
-        fails(Errno.EINVAL, () -> mem.read(t.file(Zcore.MEM).size() + 1, ByteBuffer.allocate(8)));
-        assertEquals(0, mem.read(t.file(Zcore.MEM).size(), ByteBuffer.allocate(8)));
+        VirtualFile mem = t.file(DumpPaths.ZCORE_MEM).open();
+        fails(Errno.EINVAL, () -> mem.read(t.file(DumpPaths.ZCORE_MEM).size() + 1, ByteBuffer.allocate(8)));
+        assertEquals(0, mem.read(t.file(DumpPaths.ZCORE_MEM).size(), ByteBuffer.allocate(8)));
         assertFalse(m.savedArea().released());
-        assertEquals(2, hsa.write(0, ByteBuffer.wrap("0\n".getBytes())));
+        assertEquals(2, hsa.write(0, ByteBuffer.wrap(ZcoreHsaText.RELEASE.getBytes())));
         assertEquals("0\n", text(hsa));
+        assertEquals(0, ZcoreHsaText.parse(text(hsa)));
         fails(Errno.ENODATA, () -> mem.read(4096, ByteBuffer.allocate(8)));
-        fails(Errno.ENODATA, () -> t.file(Zcore.MEM).open());
-        VirtualFile vmcore = t.file(CaptureEnvironment.VMCORE);
+        fails(Errno.ENODATA, () -> t.file(DumpPaths.ZCORE_MEM).open());
+        VirtualFile vmcore = t.file(DumpPaths.VMCORE);
         long dataAt = firstLoad(((LayoutFile) vmcore).layout());
         fails(Errno.ENODATA, () -> vmcore.read(dataAt, ByteBuffer.allocate(4096)));
         assertEquals(4096, vmcore.read(dataAt + HSA, ByteBuffer.allocate(4096)), "above the HSA still reads");
-        assertEquals(1, t.file(Zcore.REIPL).write(0, ByteBuffer.wrap("1".getBytes())));
+        assertEquals(1, t.file(DumpPaths.ZCORE_REIPL).write(0, ByteBuffer.wrap("1".getBytes())));
         fails(Errno.ENODEV, () -> vmcore.read(dataAt + HSA, ByteBuffer.allocate(4096)));
-        fails(Errno.ENODEV, () -> t.file(Zcore.HSA).open());
-        fails(Errno.ENODEV, () -> t.file(Zcore.COMPLETE).read(0, ByteBuffer.allocate(8)));
+        fails(Errno.ENODEV, () -> t.file(DumpPaths.ZCORE_HSA).open());
+        fails(Errno.ENODEV, () -> t.file(DumpPaths.S390_DUMP).read(0, ByteBuffer.allocate(8)));
         assertTrue(m.events().events().stream().anyMatch(e -> e.kind().equals("reipl")));
     }
 
@@ -323,12 +328,12 @@ class ZcoreViewTest {
     void closingZcoreMemReleasesTheHsa() throws Exception {
         Machine m = machine(FaultInjection.NONE);
         DumpTree t = CaptureEnvironment.of(m);
-        VirtualFile opened = t.file(Zcore.MEM).open();
+        VirtualFile opened = t.file(DumpPaths.ZCORE_MEM).open();
         assertEquals(8, opened.read(0, ByteBuffer.allocate(8)));
         assertFalse(m.savedArea().released());
         opened.release();
         assertTrue(m.savedArea().released());
-        assertEquals("0\n", text(t.file(Zcore.HSA)));
+        assertEquals("0\n", text(t.file(DumpPaths.ZCORE_HSA)));
     }
 
     @Test

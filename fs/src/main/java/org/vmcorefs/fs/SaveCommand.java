@@ -1,5 +1,6 @@
 package org.vmcorefs.fs;
 
+import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
@@ -140,9 +141,11 @@ final class SaveCommand implements Callable<Integer> {
                     "--progress must be auto, bar, lines or none, not '" + progress + "'");
         };
         Saver.Options o = new Saver.Options(root.toAbsolutePath().normalize(), outFile.toAbsolutePath().normalize(),
-                format, excludeZero, resume, force, !noVerify, !noRelease, segmentSize, retries, retryDelay, haltAfter);
+                format, excludeZero, resume, force, !noVerify, !noRelease, segmentSize, retries, retryDelay);
+        PrintStream messages = bar ? Progress.besideBar(System.err) : System.err;
         try {
-            Saver.Result r = new Saver(o, bar ? Progress.besideBar(System.err) : System.err, pf).run();
+            Saver.Result r = new Saver(o, messages, pf, haltAfter < 0 ? Saver.Interruption.NONE
+                    : haltAfterSegments(haltAfter, messages)).run();
             System.err.printf("vmcorefs save: %s saved to %s (%s on disk), %d segments%s, %d release(s), "
                     + "%d transient error(s) retried, %.1f s%n", r.mechanism().id(), outFile,
                     r.diskBytes() < 0 ? "?" : humanSize(r.diskBytes()), r.segments(),
@@ -152,6 +155,23 @@ final class SaveCommand implements Callable<Integer> {
             System.err.println("vmcorefs save: " + e.getMessage());
             return e.exitCode();
         }
+    }
+
+    /**
+     * The hidden test hook's interruption: in the segment after the first {@code n} of this run, once a part of
+     * it is written (before the manifest records it), the JVM halts as SIGKILL would stop it, with no cleanup.
+     * Only --debug-halt-after-segments installs it; the save itself never halts.
+     */
+    private static Saver.Interruption haltAfterSegments(int n, PrintStream messages) {
+        Logger log = LoggerFactory.getLogger(Saver.class); // the line the save logged when the hook was its own
+        return (segment, segmentsDoneThisRun) -> {
+            if (segmentsDoneThisRun == n) {
+                log.warn("test hook: halting in segment {}", segment);
+                messages.println("vmcorefs save: test hook: halting after a part of segment " + segment);
+                messages.flush();
+                Runtime.getRuntime().halt(137);
+            }
+        };
     }
 
     private static String humanSize(long bytes) {

@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.vmcorefs.format.BytesFile;
+import org.vmcorefs.format.DumpPaths;
 import org.vmcorefs.format.VirtualFile;
 import org.vmcorefs.machine.DumpException;
 import org.vmcorefs.machine.Errno;
@@ -19,7 +20,7 @@ import org.vmcorefs.machine.SavedArea;
 
 /** {@code .vmcorefs/stats.json}: what the mount served and what the saved area fetched, as JSON. */
 final class StatsFile implements VirtualFile {
-    static final String PATH = "/.vmcorefs/stats.json";
+    static final String PATH = DumpPaths.STATS;
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private final Machine machine;

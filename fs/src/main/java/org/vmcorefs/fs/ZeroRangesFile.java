@@ -3,11 +3,11 @@ package org.vmcorefs.fs;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import org.vmcorefs.format.CaptureEnvironment;
+import org.vmcorefs.format.DumpPaths;
 import org.vmcorefs.format.DumpTree;
 import org.vmcorefs.format.LayoutFile;
 import org.vmcorefs.format.VirtualFile;
-import org.vmcorefs.machine.MemoryRange;
+import org.vmcorefs.format.text.ZeroRangesText;
 
 /**
  * {@code .vmcorefs/zero-ranges}: the file ranges of proc/vmcore that the simulator knows are all zero (the
@@ -16,7 +16,7 @@ import org.vmcorefs.machine.MemoryRange;
  * file. Empty for a replayed image. Computed on first use from the vmcore's layout, without reading memory.
  */
 final class ZeroRangesFile implements VirtualFile {
-    static final String PATH = "/.vmcorefs/zero-ranges";
+    static final String PATH = DumpPaths.ZERO_RANGES;
 
     private final LayoutFile vmcore;
     private volatile byte[] bytes;
@@ -27,22 +27,15 @@ final class ZeroRangesFile implements VirtualFile {
 
     /** The file for {@code tree}'s proc/vmcore; empty if the tree has none. */
     static ZeroRangesFile of(DumpTree tree) {
-        return new ZeroRangesFile(tree.file(CaptureEnvironment.VMCORE) instanceof LayoutFile f ? f : null);
-    }
-
-    static String render(List<MemoryRange> ranges) {
-        StringBuilder b = new StringBuilder();
-        for (MemoryRange r : ranges) {
-            b.append(Long.toHexString(r.start())).append(' ').append(Long.toHexString(r.size())).append('\n');
-        }
-        return b.toString();
+        return new ZeroRangesFile(tree.file(DumpPaths.VMCORE) instanceof LayoutFile f ? f : null);
     }
 
     private byte[] bytes() {
         byte[] b = bytes;
         if (b == null) {
             // The machine's memory does not change its zero blocks: rendered once, on first use.
-            b = render(vmcore == null ? List.of() : vmcore.layout().knownZeros()).getBytes(StandardCharsets.US_ASCII);
+            b = ZeroRangesText.render(vmcore == null ? List.of() : vmcore.layout().knownZeros())
+                    .getBytes(StandardCharsets.US_ASCII);
             bytes = b;
         }
         return b;

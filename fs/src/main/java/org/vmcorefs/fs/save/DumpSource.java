@@ -1,7 +1,9 @@
 package org.vmcorefs.fs.save;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import org.vmcorefs.format.Elf64Ehdr;
@@ -31,6 +33,32 @@ record DumpSource(long size, long headersEnd, long pageSize, List<Load> loads) {
 
     DumpSource {
         loads = List.copyOf(loads);
+    }
+
+    /** What {@code src} holds: zcore/mem (cut by ROOT's zcore/memmap) for the s390 format, else an ELF core. */
+    static DumpSource of(SourceFile src, Saver.Format format, RetryingReader reader, CaptureFiles files)
+            throws SaveException {
+        if (format == Saver.Format.s390) {
+            return s390(s390Header(src, reader), files.memmap());
+        }
+        long size;
+        try {
+            size = Files.size(src.path());
+        } catch (IOException e) {
+            throw new SaveException(SaveException.READ_FAILED, "cannot stat " + src.path() + ": " + e.getMessage());
+        }
+        return elf(src, size);
+    }
+
+    /** zcore/mem's header. */
+    static S390DumpHeader s390Header(SourceFile src, RetryingReader reader) throws SaveException {
+        ByteBuffer h = ByteBuffer.allocateDirect(S390DumpHeader.SIZE);
+        reader.read(src, 0, h);
+        try {
+            return S390DumpHeader.readFrom(h.flip());
+        } catch (DumpException e) {
+            throw new SaveException(SaveException.BAD_DUMP, src.path() + ": " + e.getMessage(), e);
+        }
     }
 
     /** The ranges and headers of an ELF core ({@code /proc/vmcore}) of {@code size} bytes. */
@@ -106,22 +134,6 @@ record DumpSource(long size, long headersEnd, long pageSize, List<Load> loads) {
             out.add(MemoryRange.ofEnd(at, size));
         }
         return out;
-    }
-
-    /** zcore/memmap's records: "%016llx %016llx " (start, size) per memory chunk. */
-    static List<MemoryRange> parseMemmap(String text) {
-        String[] f = text.trim().split("\\s+");
-        List<MemoryRange> out = new ArrayList<>();
-        if (text.isBlank()) {
-            return out;
-        }
-        if (f.length % 2 != 0) {
-            throw new IllegalArgumentException("zcore/memmap holds an odd number of fields: " + f.length);
-        }
-        for (int i = 0; i < f.length; i += 2) {
-            out.add(new MemoryRange(Long.parseUnsignedLong(f[i], 16), Long.parseUnsignedLong(f[i + 1], 16)));
-        }
-        return MemoryRange.normalize(out);
     }
 
     static long pageSize(int machine, ByteOrder order) {

@@ -133,6 +133,15 @@ public final class Manifest {
         }
     }
 
+    /** {@link #store}, a failure as the save's WRITE_FAILED. */
+    void commit(Path path) throws SaveException {
+        try {
+            store(path);
+        } catch (IOException e) {
+            throw new SaveException(SaveException.WRITE_FAILED, "cannot write " + path + ": " + e.getMessage(), e);
+        }
+    }
+
     long bytesDone() {
         return segments.stream().filter(s -> s.state == State.done).mapToLong(s -> s.length).sum();
     }

@@ -2,6 +2,7 @@ package org.vmcorefs.fs.save;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.vmcorefs.format.DumpPaths;
 
 /** The dump mechanisms whose capture environment {@code save} knows, told apart by the files they leave. */
 public enum Mechanism {
@@ -13,15 +14,6 @@ public enum Mechanism {
     FADUMP("fadump"),
     /** kexec-based kdump: /proc/vmcore only, nothing to release. */
     KDUMP("kdump");
-
-    static final String VMCORE = "proc/vmcore";
-    static final String ZCORE = "sys/kernel/debug/zcore";
-    static final String ZCORE_MEM = ZCORE + "/mem";
-    static final String ZCORE_HSA = ZCORE + "/hsa";
-    static final String ZCORE_MEMMAP = ZCORE + "/memmap";
-    static final String RELEASE_REGION = "sys/kernel/release_region";
-    static final String FADUMP_DIR = "sys/kernel/fadump";
-    static final String FADUMP_RELEASE = FADUMP_DIR + "/release_mem";
 
     private final String id;
 
@@ -38,28 +30,21 @@ public enum Mechanism {
         if (!Files.isDirectory(root)) {
             throw new SaveException(SaveException.NO_DUMP, root + " is not a directory");
         }
-        if (Files.isDirectory(root.resolve(ZCORE))) {
+        if (Files.isDirectory(DumpPaths.under(root, DumpPaths.ZCORE))) {
             return S390_ZFCPDUMP;
         }
-        if (Files.exists(root.resolve(RELEASE_REGION))) {
+        if (Files.exists(DumpPaths.under(root, DumpPaths.RELEASE_REGION))) {
             return PHYP;
         }
-        if (Files.isDirectory(root.resolve(FADUMP_DIR)) && Files.exists(root.resolve(VMCORE))) {
+        Path vmcore = DumpPaths.under(root, DumpPaths.VMCORE);
+        if (Files.isDirectory(DumpPaths.under(root, DumpPaths.FADUMP)) && Files.exists(vmcore)) {
             return FADUMP;
         }
-        if (Files.exists(root.resolve(VMCORE))) {
+        if (Files.exists(vmcore)) {
             return KDUMP;
         }
-        throw new SaveException(SaveException.NO_DUMP, "no dump under " + root + ": none of " + VMCORE + ", "
-                + ZCORE + "/, " + RELEASE_REGION + ", " + FADUMP_DIR + "/ is there");
-    }
-
-    public static Mechanism fromId(String id) {
-        for (Mechanism m : values()) {
-            if (m.id.equals(id)) {
-                return m;
-            }
-        }
-        throw new IllegalArgumentException("unknown mechanism " + id);
+        throw new SaveException(SaveException.NO_DUMP, "no dump under " + root + ": none of "
+                + DumpPaths.relative(DumpPaths.VMCORE) + ", " + DumpPaths.relative(DumpPaths.ZCORE) + "/, "
+                + DumpPaths.relative(DumpPaths.RELEASE_REGION) + ", " + DumpPaths.relative(DumpPaths.FADUMP) + "/ is there");
     }
 }

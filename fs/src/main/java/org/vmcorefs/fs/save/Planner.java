@@ -4,6 +4,10 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.TreeSet;
+import org.vmcorefs.format.DumpPaths;
+import org.vmcorefs.format.ReleaseRequest;
+import org.vmcorefs.format.text.ReleaseRegionText;
+import org.vmcorefs.format.text.ZcoreHsaText;
 import org.vmcorefs.machine.MemoryRange;
 
 /**
@@ -13,6 +17,10 @@ import org.vmcorefs.machine.MemoryRange;
  * for is copied first; every other segment follows in file order.
  */
 final class Planner {
+    /** The control files, as the manifest names them: relative to ROOT. */
+    static final String HSA_FILE = DumpPaths.relative(DumpPaths.ZCORE_HSA);
+    static final String RELEASE_REGION_FILE = DumpPaths.relative(DumpPaths.RELEASE_REGION);
+    static final String RELEASE_MEM_FILE = DumpPaths.relative(DumpPaths.FADUMP_RELEASE_MEM);
     /** Known-zero runs shorter than this are copied: not worth a segment of their own. */
     static final long MIN_ZERO_RUN = 64 * 1024;
 
@@ -175,7 +183,7 @@ final class Planner {
      * copied first; released right after ({@code early}) or only after everything is saved and verified.
      */
     static ReleaseSpec hsa(long hsaSize, boolean early) {
-        return new ReleaseSpec(String.format("HSA [0x0, 0x%x)", hsaSize), Mechanism.ZCORE_HSA, "0\n",
+        return new ReleaseSpec(String.format("HSA [0x0, 0x%x)", hsaSize), HSA_FILE, ZcoreHsaText.RELEASE,
                 List.of(new MemoryRange(0, hsaSize)), true, true, !early);
     }
 
@@ -185,7 +193,7 @@ final class Planner {
      * kernel frees one page past every range it is given (its loop runs to end_pfn inclusive), so each
      * chunk also waits for the page after it.
      */
-    static List<ReleaseSpec> phyp(ReleaseRegionLine region, List<Manifest.Segment> segments, DumpSource src) {
+    static List<ReleaseSpec> phyp(ReleaseRegionText region, List<Manifest.Segment> segments, DumpSource src) {
         long page = src.pageSize();
         List<ReleaseSpec> specs = new ArrayList<>();
         MemoryRange low = new MemoryRange(0, region.savedLowMemory().size());
@@ -194,8 +202,8 @@ final class Planner {
                 continue;
             }
             String name = area == region.cpu() ? "CPU state" : area == region.hpte() ? "HPTE" : "low memory copy";
-            specs.add(new ReleaseSpec("save area: " + name + " " + area, Mechanism.RELEASE_REGION,
-                    ReleaseRegionLine.command(area), List.of(low, withNextPage(area, page)), true, true, false));
+            specs.add(new ReleaseSpec("save area: " + name + " " + area, RELEASE_REGION_FILE,
+                    ReleaseRequest.of(area).render(), List.of(low, withNextPage(area, page)), true, true, false));
         }
         MemoryRange reserved = region.reserved();
         TreeSet<Long> cuts = new TreeSet<>(List.of(reserved.start(), reserved.end()));
@@ -212,7 +220,8 @@ final class Planner {
         for (long c : cuts) {
             if (prev != null && c > prev) {
                 MemoryRange chunk = MemoryRange.ofEnd(prev, c);
-                specs.add(new ReleaseSpec("reserved " + chunk, Mechanism.RELEASE_REGION, ReleaseRegionLine.command(chunk),
+                specs.add(new ReleaseSpec("reserved " + chunk, RELEASE_REGION_FILE,
+                        ReleaseRequest.of(chunk).render(),
                         List.of(withNextPage(chunk, page)), false, false, false));
             }
             prev = c;
@@ -222,7 +231,7 @@ final class Planner {
 
     /** fadump: release_mem "1" ends the dump; only after everything is written and verified. */
     static ReleaseSpec fadump() {
-        return new ReleaseSpec("fadump reserved memory", Mechanism.FADUMP_RELEASE, "1\n", List.of(), false, false, true);
+        return new ReleaseSpec("fadump reserved memory", RELEASE_MEM_FILE, "1\n", List.of(), false, false, true);
     }
 
     private static MemoryRange withNextPage(MemoryRange r, long page) {

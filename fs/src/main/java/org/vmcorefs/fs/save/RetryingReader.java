@@ -1,6 +1,8 @@
 package org.vmcorefs.fs.save;
 
 import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.util.HexFormat;
 import java.util.Set;
 import jnr.constants.platform.Errno;
 import org.slf4j.Logger;
@@ -89,6 +91,20 @@ final class RetryingReader {
             attempts = 0;
             size = Math.min(READ_SIZE, size * 2);
         }
+    }
+
+    /** SHA-256 (hex) of {@code src}'s first {@code length} bytes: what identifies a dump by its headers. */
+    String sha256(SourceFile src, long length) throws SaveException {
+        MessageDigest md = Verifier.sha256();
+        ByteBuffer b = ByteBuffer.allocateDirect(READ_SIZE);
+        for (long off = 0; off < length; ) {
+            b.clear().limit((int) Math.min(READ_SIZE, length - off));
+            read(src, off, b);
+            b.flip();
+            off += b.remaining();
+            md.update(b);
+        }
+        return HexFormat.of().formatHex(md.digest());
     }
 
     private SaveException permanent(SourceFile.Failure e, String why) {

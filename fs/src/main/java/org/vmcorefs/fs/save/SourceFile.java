@@ -51,6 +51,15 @@ final class SourceFile implements AutoCloseable {
         return new SourceFile(path, fd);
     }
 
+    /** {@link #open}, a failure as the save's READ_FAILED. */
+    static SourceFile openForSave(Path path) throws SaveException {
+        try {
+            return open(path);
+        } catch (Failure e) {
+            throw new SaveException(SaveException.READ_FAILED, e.getMessage(), e);
+        }
+    }
+
     Path path() {
         return path;
     }

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.vmcorefs.format.CoreNotes;
+import org.vmcorefs.format.DumpPaths;
 import org.vmcorefs.format.ElfNote;
 import org.vmcorefs.format.Layout;
 import org.vmcorefs.format.VmcoreView;
@@ -24,8 +25,9 @@ final class FakeRoot {
         this.root = root;
     }
 
-    Path path(String relative) {
-        return root.resolve(relative);
+    /** ROOT/{@code path}, for one of {@link DumpPaths}' absolute paths. */
+    Path path(String path) {
+        return DumpPaths.under(root, path);
     }
 
     /** Writes proc/vmcore: an ELF core of {@code loads} read from {@code memory}; returns its bytes. */
@@ -35,7 +37,7 @@ final class FakeRoot {
         ByteBuffer notes = CoreNotes.encode(List.of(new ElfNote(ElfNote.CORE, ElfNote.NT_PRSTATUS, prstatus)), arch);
         Layout layout = VmcoreView.layout(arch, notes, loads, memory, 0);
         byte[] bytes = render(layout);
-        write(Mechanism.VMCORE, bytes);
+        write(DumpPaths.VMCORE, bytes);
         return bytes;
     }
 
@@ -62,19 +64,19 @@ final class FakeRoot {
         } catch (DumpException e) {
             throw new IOException(e);
         }
-        write(Mechanism.ZCORE_MEM, all.array());
+        write(DumpPaths.ZCORE_MEM, all.array());
         return all.array();
     }
 
-    void write(String relative, byte[] bytes) throws IOException {
-        Path p = path(relative);
+    void write(String path, byte[] bytes) throws IOException {
+        Path p = path(path);
         Files.createDirectories(p.getParent());
         try (OutputStream o = Files.newOutputStream(p)) {
             o.write(bytes);
         }
     }
 
-    void write(String relative, String text) throws IOException {
-        write(relative, text.getBytes(StandardCharsets.US_ASCII));
+    void write(String path, String text) throws IOException {
+        write(path, text.getBytes(StandardCharsets.US_ASCII));
     }
 }

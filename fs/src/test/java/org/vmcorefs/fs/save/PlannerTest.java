@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.vmcorefs.format.text.ReleaseRegionText;
+import org.vmcorefs.machine.DumpException;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.vmcorefs.machine.MemoryRange;
@@ -63,7 +65,7 @@ class PlannerTest {
         Manifest m = Planner.plan(SRC, segs, null, List.of(Planner.hsa(hsa, true)));
         Manifest.Release r = m.releases.get(0);
         assertEquals("0\n", r.text);
-        assertEquals(Mechanism.ZCORE_HSA, r.file);
+        assertEquals("sys/kernel/debug/zcore/hsa", r.file);
         assertFalse(r.afterVerify);
         // Headers, [0, 1M), [1M, 1.5M): three segments, at the front of the copy order.
         assertEquals(List.of(0, 1, 2), r.dependsOn);
@@ -80,9 +82,9 @@ class PlannerTest {
     }
 
     @Test
-    void phypReleasesTheReservedMemoryExactlyOnceInChunksEachWaitingForThePageAfterIt() {
+    void phypReleasesTheReservedMemoryExactlyOnceInChunksEachWaitingForThePageAfterIt() throws DumpException {
         // Reserved [4M, 16M) (a hole [4M, 8M) and RAM [8M, 16M)); save area above it.
-        ReleaseRegionLine region = ReleaseRegionLine.parse("CPU:0x1000000-0x10000: HPTE:0x1010000-0x1000: "
+        ReleaseRegionText region = ReleaseRegionText.parse("CPU:0x1000000-0x10000: HPTE:0x1010000-0x1000: "
                 + "DUMP:0x1011000-0x400000, 0x400000-0xc00000:");
         List<Manifest.Segment> segs = Planner.segments(SRC, List.of(), M, List.of(4 * M, 16 * M));
         List<Planner.ReleaseSpec> specs = Planner.phyp(region, segs, SRC);
@@ -90,7 +92,7 @@ class PlannerTest {
         List<Manifest.Release> reserved = new ArrayList<>();
         List<Manifest.Release> saveArea = new ArrayList<>();
         for (Manifest.Release r : m.releases) {
-            assertEquals(Mechanism.RELEASE_REGION, r.file);
+            assertEquals("sys/kernel/release_region", r.file);
             (r.what.startsWith("save area") ? saveArea : reserved).add(r);
         }
         assertEquals(3, saveArea.size());

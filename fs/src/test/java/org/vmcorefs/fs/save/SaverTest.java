@@ -2,7 +2,6 @@ package org.vmcorefs.fs.save;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -20,7 +19,9 @@ import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.vmcorefs.format.DumpPaths;
 import org.vmcorefs.format.VmcoreView;
+import org.vmcorefs.format.text.ZcoreMemmapText;
 import org.vmcorefs.machine.Architecture;
 import org.vmcorefs.machine.SyntheticMemory;
 
@@ -43,10 +44,20 @@ class SaverTest {
 
     private final List<Call> calls = new ArrayList<>();
 
+    /** What the test interruption throws: the save stops where it is, as a crash would stop it. */
+    private static final class Crash extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+    }
+
     private Saver saver(FakeRoot root, Path out, Saver.Format format, boolean excludeZero, boolean resume,
             long segmentSize, int failReleaseAt) {
+        return saver(root, out, format, excludeZero, resume, segmentSize, failReleaseAt, Saver.Interruption.NONE);
+    }
+
+    private Saver saver(FakeRoot root, Path out, Saver.Format format, boolean excludeZero, boolean resume,
+            long segmentSize, int failReleaseAt, Saver.Interruption interruption) {
         Saver.Options o = new Saver.Options(root.root, out, format, excludeZero, resume, false, true, true,
-                segmentSize, 4, 1, -1);
+                segmentSize, 4, 1);
         return new Saver(o, new PrintStream(messages, true, StandardCharsets.UTF_8), (t, total, done) -> Progress.none(),
                 (file, text) -> {
                     try {
@@ -62,7 +73,7 @@ class SaverTest {
                         }
                         throw new AssertionError(e);
                     }
-                });
+                }, interruption);
     }
 
     private FakeRoot root(String name) throws IOException {
@@ -107,8 +118,8 @@ class SaverTest {
             }
         }
         assertTrue(zeroPages > 100, "the memory has zero pages: " + zeroPages);
-        assertTrue(Saver.diskUsage(sparse) <= vmcore.length - (zeroPages - 16) * 4096,
-                "disk " + Saver.diskUsage(sparse) + " of " + vmcore.length);
+        assertTrue(SourceFile.diskUsage(sparse) <= vmcore.length - (zeroPages - 16) * 4096,
+                "disk " + SourceFile.diskUsage(sparse) + " of " + vmcore.length);
     }
 
     @Test
@@ -116,19 +127,19 @@ class SaverTest {
         FakeRoot r = root("s390");
         byte[] vmcore = r.vmcore(Architecture.S390X, List.of(new VmcoreView.Load(0, 0, 6 * M)),
                 new SyntheticMemory(8, 1.0), 1);
-        r.write(Mechanism.ZCORE_HSA, "180000\n"); // 1.5 MiB
+        r.write(DumpPaths.ZCORE_HSA, "180000\n"); // 1.5 MiB
         Path out = dir.resolve("s390.vmcore");
         saver(r, out, Saver.Format.elf, false, false, M, 0).run();
         assertArrayEquals(vmcore, Files.readAllBytes(out));
         assertEquals(1, calls.size());
         Call c = calls.get(0);
-        assertEquals(Mechanism.ZCORE_HSA, c.file);
+        assertEquals("sys/kernel/debug/zcore/hsa", c.file);
         assertEquals("0\n", c.text);
         assertSavedBeforeRelease(c, vmcore);
         // Early: everything above the HSA was still to be copied when it was released.
         long pendingThen = c.manifestThen.segments.stream().filter(s -> s.state == Manifest.State.pending).count();
         assertTrue(pendingThen >= 4, "segments above the HSA copied after its release: " + pendingThen);
-        assertEquals("0\n", Files.readString(r.path(Mechanism.ZCORE_HSA)).substring(0, 2));
+        assertEquals("0\n", Files.readString(r.path(DumpPaths.ZCORE_HSA)).substring(0, 2));
     }
 
     @Test
@@ -136,7 +147,7 @@ class SaverTest {
         FakeRoot r = root("s390fmt");
         long tod = org.vmcorefs.format.S390DumpHeader.TOD_UNIX_EPOCH + (1767225600L * 1_000_000L << 12);
         byte[] mem = r.zcoreMem(new SyntheticMemory(3, 1.0), 4 * M, tod);
-        r.write(Mechanism.ZCORE_HSA, "100000\n");
+        r.write(DumpPaths.ZCORE_HSA, "100000\n");
         Path out = dir.resolve("dump.s390");
         saver(r, out, Saver.Format.s390, false, false, M, 0).run();
         byte[] saved = Files.readAllBytes(out);
@@ -167,8 +178,8 @@ class SaverTest {
         FakeRoot r = root("s390holes");
         long tod = org.vmcorefs.format.S390DumpHeader.TOD_UNIX_EPOCH;
         byte[] mem = r.zcoreMem(new SyntheticMemory(3, 1.0), 6 * M, tod); // the hole [2M, 4M) reads as data here
-        r.write(Mechanism.ZCORE_MEMMAP, String.format("%016x %016x %016x %016x ", 0, 2 * M, 4 * M, 2 * M));
-        r.write(Mechanism.ZCORE_HSA, "100000\n");
+        r.write(DumpPaths.ZCORE_MEMMAP, String.format("%016x %016x %016x %016x ", 0, 2 * M, 4 * M, 2 * M));
+        r.write(DumpPaths.ZCORE_HSA, "100000\n");
         Path out = dir.resolve("holes.s390");
         saver(r, out, Saver.Format.s390, false, false, M, 0).run();
         byte[] saved = Files.readAllBytes(out);
@@ -178,7 +189,7 @@ class SaverTest {
         assertArrayEquals(Arrays.copyOfRange(mem, 4096 + (int) (4 * M), mem.length),
                 Arrays.copyOfRange(saved, 4096 + (int) (4 * M), mem.length));
         assertEquals(List.of(new org.vmcorefs.machine.MemoryRange(0, 2 * M), new org.vmcorefs.machine.MemoryRange(4 * M, 2 * M)),
-                DumpSource.parseMemmap(Files.readString(r.path(Mechanism.ZCORE_MEMMAP))));
+                ZcoreMemmapText.parse(Files.readString(r.path(DumpPaths.ZCORE_MEMMAP))));
     }
 
     @Test
@@ -186,7 +197,7 @@ class SaverTest {
         FakeRoot r = root("phyp");
         byte[] vmcore = r.vmcore(Architecture.PPC64, List.of(new VmcoreView.Load(0xc000000000000000L, 0, 4 * M),
                 new VmcoreView.Load(0xc000000000800000L, 8 * M, 8 * M)), new SyntheticMemory(4, 1.0), 1);
-        r.write(Mechanism.RELEASE_REGION, "CPU:0x1000000-0x10000: HPTE:0x1010000-0x1000: "
+        r.write(DumpPaths.RELEASE_REGION, "CPU:0x1000000-0x10000: HPTE:0x1010000-0x1000: "
                 + "DUMP:0x1011000-0x400000, 0x400000-0xc00000:\n");
         Path out = dir.resolve("phyp.vmcore");
         SaveException e = assertThrows(SaveException.class,
@@ -199,7 +210,7 @@ class SaverTest {
         saver(r, out, Saver.Format.elf, false, true, M, 0).run();
         assertArrayEquals(vmcore, Files.readAllBytes(out));
         for (Call c : calls) {
-            assertEquals(Mechanism.RELEASE_REGION, c.file);
+            assertEquals("sys/kernel/release_region", c.file);
             assertSavedBeforeRelease(c, vmcore);
         }
         // Each range released once (the refused one tried twice); the reserved range exactly covered.
@@ -255,32 +266,75 @@ class SaverTest {
     @Test
     void aPermanentReadErrorStopsWithFileOffsetAndErrnoAndReleasesNothing() throws Exception {
         FakeRoot r = root("permanent");
-        Files.createDirectories(r.path(Mechanism.VMCORE)); // reads give EISDIR: not worth retrying
-        r.write(Mechanism.ZCORE_HSA, "100000\n");
+        Files.createDirectories(r.path(DumpPaths.VMCORE)); // reads give EISDIR: not worth retrying
+        r.write(DumpPaths.ZCORE_HSA, "100000\n");
         SaveException e = assertThrows(SaveException.class,
                 () -> saver(r, dir.resolve("p.vmcore"), Saver.Format.elf, false, false, M, 0).run());
         assertEquals(SaveException.READ_FAILED, e.exitCode());
-        assertTrue(e.getMessage().contains(r.path(Mechanism.VMCORE).toString()), e.getMessage());
+        assertTrue(e.getMessage().contains(r.path(DumpPaths.VMCORE).toString()), e.getMessage());
         assertTrue(e.getMessage().contains("EISDIR"), e.getMessage());
         assertTrue(e.getMessage().contains("offset 0"), e.getMessage());
         assertTrue(calls.isEmpty());
-        assertEquals("100000\n", Files.readString(r.path(Mechanism.ZCORE_HSA)));
+        assertEquals("100000\n", Files.readString(r.path(DumpPaths.ZCORE_HSA)));
     }
 
     @Test
     void mechanismsAreToldApartByTheirFiles() throws Exception {
         FakeRoot r = root("detect");
         assertEquals(SaveException.NO_DUMP, assertThrows(SaveException.class, () -> Mechanism.detect(r.root)).exitCode());
-        r.write(Mechanism.VMCORE, new byte[1]);
+        r.write(DumpPaths.VMCORE, new byte[1]);
         assertEquals(Mechanism.KDUMP, Mechanism.detect(r.root));
-        Files.createDirectories(r.path(Mechanism.FADUMP_DIR));
+        Files.createDirectories(r.path(DumpPaths.FADUMP));
         assertEquals(Mechanism.FADUMP, Mechanism.detect(r.root));
-        r.write(Mechanism.RELEASE_REGION, "x");
+        r.write(DumpPaths.RELEASE_REGION, "x");
         assertEquals(Mechanism.PHYP, Mechanism.detect(r.root));
-        Files.createDirectories(r.path(Mechanism.ZCORE));
+        Files.createDirectories(r.path(DumpPaths.ZCORE));
         assertEquals(Mechanism.S390_ZFCPDUMP, Mechanism.detect(r.root));
-        assertEquals(0x2000000L, Saver.parseHsa("2000000\n"));
-        assertEquals(0L, Saver.parseHsa("0\n"));
-        assertFalse(Saver.parseHsa("1000\n") == 0);
+    }
+
+    @Test
+    void aSaveStoppedInASegmentByTheInterruptionSeamKeepsTheSegmentsBeforeItAndResumesIntoTheSameFile()
+            throws Exception {
+        FakeRoot r = root("interrupted");
+        byte[] vmcore = r.vmcore(Architecture.X86_64, List.of(new VmcoreView.Load(0xffff888000000000L, 0, 6 * M)),
+                new SyntheticMemory(9, 1.0), 1);
+        Path out = dir.resolve("interrupted.vmcore");
+        List<String> told = new ArrayList<>();
+        assertThrows(Crash.class, () -> saver(r, out, Saver.Format.elf, false, false, 2 * M, 0, (segment, done) -> {
+            told.add(done + " " + segment);
+            if (done == 2) {
+                throw new Crash();
+            }
+        }).run());
+        // Told after every 1 MiB part: the headers' segment, a 2 MiB segment in two parts, the next one's first part.
+        assertEquals(List.of("0 [0x0, +0x2000) copy", "1 [0x2000, +0x200000) copy", "1 [0x2000, +0x200000) copy",
+                "2 [0x202000, +0x200000) copy"), told);
+        Manifest stopped = Manifest.load(Manifest.pathFor(out));
+        assertEquals(2, stopped.segments.stream().filter(s -> s.state == Manifest.State.done).count());
+        saver(r, out, Saver.Format.elf, false, true, 2 * M, 0).run();
+        assertTrue(messages.toString(StandardCharsets.UTF_8).contains("2 done segments verified"),
+                messages.toString(StandardCharsets.UTF_8));
+        assertArrayEquals(vmcore, Files.readAllBytes(out));
+    }
+
+    @Test
+    void controlFilesThatDoNotReadAsTheKernelWritesThemStopTheSaveNamingTheFile() throws Exception {
+        FakeRoot r = root("badtext");
+        r.vmcore(Architecture.S390X, List.of(new VmcoreView.Load(0, 0, 2 * M)), new SyntheticMemory(8, 1.0), 1);
+        r.write(DumpPaths.ZCORE_HSA, "0x100000\n");
+        SaveException e = assertThrows(SaveException.class,
+                () -> saver(r, dir.resolve("bad.vmcore"), Saver.Format.elf, false, false, M, 0).run());
+        assertEquals(SaveException.BAD_DUMP, e.exitCode());
+        assertTrue(e.getMessage().startsWith(r.path(DumpPaths.ZCORE_HSA) + ": "), e.getMessage());
+        assertTrue(calls.isEmpty());
+
+        FakeRoot z = root("badzeros");
+        z.vmcore(Architecture.X86_64, List.of(new VmcoreView.Load(0xffff888000000000L, 0, 2 * M)),
+                new SyntheticMemory(8, 1.0), 1);
+        z.write(DumpPaths.ZERO_RANGES, "1000 200000\n0x3000 1000\n");
+        e = assertThrows(SaveException.class,
+                () -> saver(z, dir.resolve("badzeros.vmcore"), Saver.Format.elf, true, false, M, 0).run());
+        assertEquals(SaveException.READ_FAILED, e.exitCode());
+        assertTrue(e.getMessage().startsWith(z.path(DumpPaths.ZERO_RANGES) + ": zero-ranges: line 2"), e.getMessage());
     }
 }

@@ -3,6 +3,7 @@ package org.vmcorefs.format.env.fadump;
 import java.time.Instant;
 import java.util.List;
 import org.vmcorefs.format.CaptureEnvironment;
+import org.vmcorefs.format.DumpPaths;
 import org.vmcorefs.format.DumpTree;
 import org.vmcorefs.format.KernelLeniency;
 import org.vmcorefs.format.MachineSpec;
@@ -67,7 +68,7 @@ public final class Fadump implements CaptureEnvironment {
     @Override
     public void addFiles(DumpTree tree, Machine machine, KernelLeniency leniency) {
         FirmwareDump dump = machine.firmwareDump();
-        tree.add(VMCORE, new PowerVmcoreFile(VmcoreView.layout(machine), dump));
-        FadumpFiles.addTo(tree, dump, () -> tree.remove(VMCORE));
+        tree.add(DumpPaths.VMCORE, new PowerVmcoreFile(VmcoreView.layout(machine), dump));
+        FadumpFiles.addTo(tree, dump, () -> tree.remove(DumpPaths.VMCORE));
     }
 }

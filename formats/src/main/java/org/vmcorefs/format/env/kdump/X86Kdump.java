@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.util.List;
 import org.vmcorefs.format.ByteSize;
 import org.vmcorefs.format.CaptureEnvironment;
+import org.vmcorefs.format.DumpPaths;
 import org.vmcorefs.format.DumpTree;
 import org.vmcorefs.format.EnvironmentOption;
 import org.vmcorefs.format.KernelLeniency;
@@ -98,7 +99,7 @@ public final class X86Kdump implements CaptureEnvironment {
 
     @Override
     public void addFiles(DumpTree tree, Machine machine, KernelLeniency leniency) {
-        tree.add(VMCORE, new LayoutFile(VmcoreView.layout(machine), Errno.EIO));
-        tree.add(OLDMEM, new LayoutFile(OldmemView.layout(machine), Errno.EINVAL));
+        tree.add(DumpPaths.VMCORE, new LayoutFile(VmcoreView.layout(machine), Errno.EIO));
+        tree.add(DumpPaths.OLDMEM, new LayoutFile(OldmemView.layout(machine), Errno.EINVAL));
     }
 }

@@ -7,6 +7,7 @@ import org.vmcorefs.format.DumpTree;
 import org.vmcorefs.format.KernelLeniency;
 import org.vmcorefs.format.MachineSpec;
 import org.vmcorefs.format.DeviceTreeProperty;
+import org.vmcorefs.format.DumpPaths;
 import org.vmcorefs.format.PhypDumpHeader;
 import org.vmcorefs.format.PowerVmcoreFile;
 import org.vmcorefs.format.ReleaseRegion;
@@ -59,8 +60,8 @@ public final class PhypDump implements CaptureEnvironment {
     @Override
     public void addFiles(DumpTree tree, Machine machine, KernelLeniency leniency) {
         FirmwareDump dump = machine.firmwareDump();
-        tree.add(VMCORE, new PowerVmcoreFile(VmcoreView.layout(machine), dump));
-        tree.add(ReleaseRegion.PATH, ReleaseRegion.file(dump, leniency, () -> tree.remove(VMCORE)));
-        tree.add(PhypDumpHeader.PATH, new DeviceTreeProperty(PhypDumpHeader.of(dump).encode()));
+        tree.add(DumpPaths.VMCORE, new PowerVmcoreFile(VmcoreView.layout(machine), dump));
+        tree.add(DumpPaths.RELEASE_REGION, ReleaseRegion.file(dump, leniency, () -> tree.remove(DumpPaths.VMCORE)));
+        tree.add(DumpPaths.PHYP_DUMP_HEADER, new DeviceTreeProperty(PhypDumpHeader.of(dump).encode()));
     }
 }

@@ -168,6 +168,12 @@ final class MountCommand implements Callable<Integer> {
                     + "(--saved-area-latency-us) then holds up only the reads that wait for it.")
     boolean multithreaded;
 
+    @Option(names = "--fuse", paramLabel = "3|2",
+            description = "Which FUSE adapter serves the files: 3, libfuse 3's low-level API (inode numbers, replies "
+                    + "from a reused native buffer, requests up to 1008 KiB), or 2, jnr-fuse on libfuse 2 (for "
+                    + "machines without libfuse 3). Default: 3 where libfuse3.so.3 loads, else 2.")
+    String fuse;
+
     @Option(names = "--no-splice",
             description = "Copy every read through vmcorefs. Default: bytes that come straight from the replayed "
                     + "image are handed to libfuse as the image's descriptor and offset, and the kernel moves them "
@@ -276,6 +282,9 @@ final class MountCommand implements Callable<Integer> {
             ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME))
                     .setLevel(ch.qos.logback.classic.Level.WARN);
         }
+        if (fuse != null && !fuse.equals("2") && !fuse.equals("3")) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--fuse: '" + fuse + "' is neither 3 nor 2");
+        }
         MachineSpec ms = machineSpec();
         Path mp;
         try {
@@ -357,7 +366,18 @@ final class MountCommand implements Callable<Integer> {
         tree.add(StatsFile.PATH, new StatsFile(machine, stats, about));
         tree.add(ZeroRangesFile.PATH, ZeroRangesFile.of(tree));
         com.sun.security.auth.module.UnixSystem user = new com.sun.security.auth.module.UnixSystem();
-        VmcoreFs fs = new VmcoreFs(tree, stats, user.getUid(), user.getGid(), !pageCache,
+        boolean fuse3 = fuse == null ? org.vmcorefs.fs.fuse3.Fuse3Mount.available() : fuse.equals("3");
+        if (!fuse3 && fuse == null) {
+            LOG.info("libfuse 3 is not available ({}): serving with jnr-fuse on libfuse 2",
+                    org.vmcorefs.fs.fuse3.Fuse3Mount.whyNot());
+        } else if (fuse3 && !org.vmcorefs.fs.fuse3.Fuse3Mount.available()) {
+            System.err.println("vmcorefs: --fuse 3: " + org.vmcorefs.fs.fuse3.Fuse3Mount.whyNot());
+            return ExitCode.FAILED;
+        }
+        about.put("fuse", fuse3 ? 3 : 2);
+        org.vmcorefs.fs.fuse3.Fuse3Mount fs3 = fuse3 ? new org.vmcorefs.fs.fuse3.Fuse3Mount(tree, stats,
+                user.getUid(), user.getGid(), !pageCache, splice) : null;
+        VmcoreFs fs = fuse3 ? null : new VmcoreFs(tree, stats, user.getUid(), user.getGid(), !pageCache,
                 new ReadBuffers(splice));
 
         List<String> opts = new ArrayList<>(List.of("-o", "fsname=vmcorefs", "-o", "subtype=vmcorefs", "-o",
@@ -375,7 +395,11 @@ final class MountCommand implements Callable<Integer> {
         }
         Thread loop = new Thread(() -> {
             try {
-                fs.mount(mp, true, debugFuse, opts.toArray(new String[0]));
+                if (fs3 != null) {
+                    fs3.serve(mp, allowOther, multithreaded, debugFuse);
+                } else {
+                    fs.mount(mp, true, debugFuse, opts.toArray(new String[0]));
+                }
             } catch (Throwable e) {
                 LOG.error("FUSE mount of {} failed", mp, e);
                 System.err.println("vmcorefs: mount failed: " + e.getMessage());

@@ -37,12 +37,12 @@ final class Fuse3Fs {
     private static final double TIMEOUT = 1.0;
     /** Not in Errno (no dump file answers it): what libfuse 2 answers for an operation a file system lacks. */
     private static final int ENOSYS = 38;
-    private static final int SET_MODE = 1;
-    private static final int SET_UID = 1 << 1;
-    private static final int SET_GID = 1 << 2;
-    private static final int SET_SIZE = 1 << 3;
-    private static final int SET_ATIME = 1 << 4;
-    private static final int SET_MTIME = 1 << 5;
+    static final int SET_MODE = 1;
+    static final int SET_UID = 1 << 1;
+    static final int SET_GID = 1 << 2;
+    static final int SET_SIZE = 1 << 3;
+    static final int SET_ATIME = 1 << 4;
+    static final int SET_MTIME = 1 << 5;
 
     private final LibFuse3 fuse;
     private final DumpTree tree;

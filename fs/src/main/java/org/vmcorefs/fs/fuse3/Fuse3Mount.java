@@ -19,6 +19,10 @@ import org.vmcorefs.fs.MountStats;
  */
 public final class Fuse3Mount {
     private static final Logger LOG = LoggerFactory.getLogger(Fuse3Mount.class);
+    /** struct fuse_args { int argc; char **argv; int allocated; } (fuse_opt.h). */
+    static final int ARGS_SIZE = 24;
+    static final int ARGS_ARGC = 0;
+    static final int ARGS_ARGV = 8;
     private static volatile LibFuse3 library;
     private static volatile Throwable whyNot;
 
@@ -70,7 +74,7 @@ public final class Fuse3Mount {
         if (debug) {
             args.add("-d");
         }
-        // struct fuse_args { int argc; char **argv; int allocated; }: argv and its strings stay ours.
+        // argv and its strings stay ours (allocated = 0): libfuse copies what it keeps.
         List<Pointer> keep = new ArrayList<>();
         Pointer argv = Memory.allocateDirect(rt, (args.size() + 1) * 8L, true);
         for (int i = 0; i < args.size(); i++) {
@@ -80,9 +84,9 @@ public final class Fuse3Mount {
             keep.add(s);
             argv.putAddress(i * 8L, s.address());
         }
-        Pointer fuseArgs = Memory.allocateDirect(rt, 24, true);
-        fuseArgs.putInt(0, args.size());
-        fuseArgs.putAddress(8, argv.address());
+        Pointer fuseArgs = Memory.allocateDirect(rt, ARGS_SIZE, true);
+        fuseArgs.putInt(ARGS_ARGC, args.size());
+        fuseArgs.putAddress(ARGS_ARGV, argv.address());
         LowLevelOps ops = fs.ops();
         long se = fuse.fuse_session_new(fuseArgs, ops.table(), ops.size(), null);
         if (se == 0) {

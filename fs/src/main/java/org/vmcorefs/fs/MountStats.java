@@ -6,7 +6,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /** What the mount has served, per file: reads, bytes read, writes, failed operations. */
-final class MountStats {
+public final class MountStats {
     /** Counters of one file. */
     static final class FileCounters {
         final LongAdder reads = new LongAdder();
@@ -33,12 +33,12 @@ final class MountStats {
         return files.computeIfAbsent(path, p -> new FileCounters());
     }
 
-    void read(String path, int bytes) {
+    public void read(String path, int bytes) {
         counted(path, bytes);
     }
 
     /** A read served as a backing file's descriptor and offset (see {@link ReadBuffers}). */
-    void readByDescriptor(String path, long bytes) {
+    public void readByDescriptor(String path, long bytes) {
         counted(path, bytes).bytesByDescriptor.add(bytes);
     }
 
@@ -49,11 +49,11 @@ final class MountStats {
         return c;
     }
 
-    void wrote(String path, int bytes) {
+    public void wrote(String path, int bytes) {
         of(path).writes.increment();
     }
 
-    void failed(String path) {
+    public void failed(String path) {
         of(path).errors.increment();
     }
 

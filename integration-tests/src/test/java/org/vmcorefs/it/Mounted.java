@@ -22,6 +22,11 @@ final class Mounted implements AutoCloseable {
     static final Path HOME = Path.of(System.getProperty("vmcorefs.home", "..")).toAbsolutePath().normalize();
     static final Path LAUNCHER = HOME.resolve("bin/vmcorefs");
     private static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * The FUSE adapter every mount of the run uses: {@code -Dvmcorefs.it.fuse=2} runs the tests on jnr-fuse
+     * (libfuse 2), {@code 3} on the libfuse 3 adapter; unset, the mount's default.
+     */
+    static final String FUSE = System.getProperty("vmcorefs.it.fuse", "");
 
     final Path root;
     private final Exec.Result mountResult;
@@ -43,24 +48,37 @@ final class Mounted implements AutoCloseable {
     static Mounted mount(String... options) throws IOException {
         assumeFuse();
         Path dir = Files.createTempDirectory("vmcorefs-it");
-        List<String> cmd = new ArrayList<>(List.of(LAUNCHER.toString(), "mount"));
-        cmd.addAll(List.of(options));
+        List<String> cmd = command(options);
         cmd.add(dir.toString());
         Exec.Result r = Exec.run(60, null, cmd);
         if (r.exit() != 0) {
             Files.deleteIfExists(dir);
             throw new AssertionError("mount failed (exit " + r.exit() + "): " + r.all());
         }
-        return new Mounted(dir, r);
+        Mounted m = new Mounted(dir, r);
+        if (!FUSE.isEmpty() && !FUSE.equals(m.stats().get("mount").get("fuse").asText())) {
+            m.close();
+            throw new AssertionError("asked for the libfuse " + FUSE + " adapter, got " + r.all());
+        }
+        return m;
     }
 
     /** Runs {@code bin/vmcorefs mount} expecting failure; returns what it did (nothing stays mounted). */
     static Exec.Result mountFails(Path mountPoint, String... options) {
         assumeFuse();
-        List<String> cmd = new ArrayList<>(List.of(LAUNCHER.toString(), "mount"));
-        cmd.addAll(List.of(options));
+        List<String> cmd = command(options);
         cmd.add(mountPoint.toString());
         return Exec.run(60, null, cmd);
+    }
+
+    /** {@code bin/vmcorefs mount}, the adapter asked for by {@link #FUSE}, then {@code options}. */
+    private static List<String> command(String... options) {
+        List<String> cmd = new ArrayList<>(List.of(LAUNCHER.toString(), "mount"));
+        if (!FUSE.isEmpty()) {
+            cmd.addAll(List.of("--fuse", FUSE));
+        }
+        cmd.addAll(List.of(options));
+        return cmd;
     }
 
     Path path(String relative) {

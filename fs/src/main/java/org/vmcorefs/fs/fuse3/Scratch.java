@@ -1,0 +1,87 @@
+package org.vmcorefs.fs.fuse3;
+
+import com.kenai.jffi.MemoryIO;
+import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/**
+ * Native memory one request works in: a reply buffer of the largest request (with a ByteBuffer over it made
+ * once), a bufvec, a struct stat and a fuse_entry_param. Taken from a small pool for the length of one
+ * callback and given back, so that a request allocates nothing; libfuse copies or splices every reply before
+ * fuse_reply_* returns.
+ */
+final class Scratch {
+    private static final MemoryIO IO = MemoryIO.getInstance();
+
+    final long buffer;
+    final int capacity;
+    private final ByteBuffer view;
+    final long bufvec;
+    final long stat;
+    final long entry;
+
+    private Scratch(int capacity) {
+        this.capacity = capacity;
+        this.buffer = IO.allocateMemory(capacity, false);
+        this.bufvec = IO.allocateMemory(FuseBufvec.SIZE, true);
+        this.stat = IO.allocateMemory(Stat.SIZE, true);
+        this.entry = IO.allocateMemory(FuseEntryParam.SIZE, true);
+        if (buffer == 0 || bufvec == 0 || stat == 0 || entry == 0) {
+            throw new OutOfMemoryError("native memory for FUSE replies");
+        }
+        this.view = IO.newDirectByteBuffer(buffer, capacity);
+    }
+
+    /** The reply buffer's first {@code size} bytes, to read into. */
+    ByteBuffer data(int size) {
+        return view.clear().limit(size);
+    }
+
+    private void free() {
+        IO.freeMemory(buffer);
+        IO.freeMemory(bufvec);
+        IO.freeMemory(stat);
+        IO.freeMemory(entry);
+    }
+
+    /** A fixed set of slots; a request takes any full one, or makes a new Scratch if all are taken. */
+    static final class Pool {
+        private final AtomicReferenceArray<Scratch> slots;
+        private final int capacity;
+
+        /** @param capacity bytes of each reply buffer: the largest read request (max_write) */
+        Pool(int capacity, int slots) {
+            this.capacity = capacity;
+            this.slots = new AtomicReferenceArray<>(slots);
+        }
+
+        Scratch take() {
+            for (int i = 0; i < slots.length(); i++) {
+                Scratch s = slots.get(i);
+                if (s != null && slots.compareAndSet(i, s, null)) {
+                    return s;
+                }
+            }
+            return new Scratch(capacity);
+        }
+
+        void give(Scratch s) {
+            for (int i = 0; i < slots.length(); i++) {
+                if (slots.get(i) == null && slots.compareAndSet(i, null, s)) {
+                    return;
+                }
+            }
+            s.free();
+        }
+
+        /** Frees what the pool holds (at unmount, when no request runs). */
+        void close() {
+            for (int i = 0; i < slots.length(); i++) {
+                Scratch s = slots.getAndSet(i, null);
+                if (s != null) {
+                    s.free();
+                }
+            }
+        }
+    }
+}

@@ -60,30 +60,35 @@ class ControlFileFuzzTest {
         boolean lastAtOffsetOne = (data[0] & 2) != 0;
         List<byte[]> writes = split(Arrays.copyOfRange(data, 1, data.length));
         // The machine is not what is fuzzed here: its making is outside the bounds.
-        DumpTree tree = CaptureEnvironment.of(MachineFactory.create(MachineSpec.synthetic(profile, memory, 2, 7)),
-                strict);
         FuzzBounds.check(data.length, () -> {
-            for (int i = 0; i < writes.size(); i++) {
-                VirtualFile f = tree.file(path);
-                if (f == null) {
-                    break;
+            DumpTree tree = CaptureEnvironment.of(MachineFactory.create(MachineSpec.synthetic(profile, memory, 2, 7)),
+                    strict);
+            return () -> writes(tree, path, writes, lastAtOffsetOne);
+        });
+    }
+
+    private static void writes(DumpTree tree, String path, List<byte[]> writes, boolean lastAtOffsetOne)
+            throws Exception {
+        for (int i = 0; i < writes.size(); i++) {
+            VirtualFile f = tree.file(path);
+            if (f == null) {
+                break;
+            }
+            byte[] w = writes.get(i);
+            ByteBuffer src = ByteBuffer.wrap(w);
+            long offset = lastAtOffsetOne && i == writes.size() - 1 ? 1 : 0;
+            try {
+                int n = f.write(offset, src);
+                if (n < 0 || n > w.length) {
+                    throw new AssertionError("write of " + w.length + " bytes returned " + n);
                 }
-                byte[] w = writes.get(i);
-                ByteBuffer src = ByteBuffer.wrap(w);
-                long offset = lastAtOffsetOne && i == writes.size() - 1 ? 1 : 0;
-                try {
-                    int n = f.write(offset, src);
-                    if (n < 0 || n > w.length) {
-                        throw new AssertionError("write of " + w.length + " bytes returned " + n);
-                    }
-                } catch (DumpException expected) {
-                    if (expected.errno() == null) {
-                        throw new AssertionError("a refusal without an errno", expected);
-                    }
+            } catch (DumpException expected) {
+                if (expected.errno() == null) {
+                    throw new AssertionError("a refusal without an errno", expected);
                 }
             }
-            FuzzBounds.readAll(tree);
-        });
+        }
+        FuzzBounds.readAll(tree);
     }
 
     private static List<byte[]> split(byte[] b) {

@@ -1,7 +1,5 @@
 package org.vmcorefs.it;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -15,8 +13,8 @@ import java.util.stream.Stream;
 
 /**
  * A real FUSE mount made by {@code bin/vmcorefs mount}, ended by {@code bin/vmcorefs unmount} (and
- * {@code fusermount -u -z} if that fails) under a time limit. Tests that need FUSE are skipped, with the
- * reason, where /dev/fuse or fusermount is missing.
+ * {@code fusermount -u -z} if that fails) under a time limit. Tests that need FUSE fail, saying what is missing
+ * and how to get it, where /dev/fuse, fusermount or the built jar is missing (see {@link Requirements}).
  */
 final class Mounted implements AutoCloseable {
     static final Path HOME = Path.of(System.getProperty("vmcorefs.home", "..")).toAbsolutePath().normalize();
@@ -36,17 +34,14 @@ final class Mounted implements AutoCloseable {
         this.mountResult = mountResult;
     }
 
-    /** Skips the calling test unless a FUSE mount can be made here. */
-    static void assumeFuse() {
-        assumeTrue(Files.exists(Path.of("/dev/fuse")), "no /dev/fuse on this machine: FUSE mounts cannot be tested");
-        assumeTrue(Exec.has("fusermount") || Exec.has("fusermount3"), "no fusermount: install fuse3");
-        assumeTrue(Files.isRegularFile(HOME.resolve("fs/target/vmcorefs.jar")),
-                "fs/target/vmcorefs.jar is missing: run the build (mvn verify) from the project root");
+    /** Fails the calling test, saying what is missing and how to get it, unless a FUSE mount can be made here. */
+    static void requireFuse() {
+        Requirements.fuse(HOME.resolve("fs/target/vmcorefs.jar"));
     }
 
     /** Mounts with {@code options} (everything but the mount point) and waits until the files are visible. */
     static Mounted mount(String... options) throws IOException {
-        assumeFuse();
+        requireFuse();
         Path dir = Files.createTempDirectory("vmcorefs-it");
         List<String> cmd = command(options);
         cmd.add(dir.toString());
@@ -65,7 +60,7 @@ final class Mounted implements AutoCloseable {
 
     /** Runs {@code bin/vmcorefs mount} expecting failure; returns what it did (nothing stays mounted). */
     static Exec.Result mountFails(Path mountPoint, String... options) {
-        assumeFuse();
+        requireFuse();
         List<String> cmd = command(options);
         cmd.add(mountPoint.toString());
         return Exec.run(60, null, cmd);

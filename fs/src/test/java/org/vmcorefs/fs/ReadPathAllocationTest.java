@@ -16,11 +16,11 @@ import jnr.ffi.Runtime;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.vmcorefs.format.CaptureEnvironment;
+import org.vmcorefs.format.CaptureEnvironments;
 import org.vmcorefs.format.DumpTree;
 import org.vmcorefs.format.MachineFactory;
 import org.vmcorefs.format.MachineSpec;
 import org.vmcorefs.format.VirtualFile;
-import org.vmcorefs.machine.Profile;
 import ru.serce.jnrfuse.struct.FuseFileInfo;
 
 /**
@@ -103,7 +103,7 @@ class ReadPathAllocationTest {
     @Test
     void copiedReadsOfASyntheticMachineAllocateNothing() throws Exception {
         DumpTree tree = CaptureEnvironment.of(MachineFactory.create(
-                MachineSpec.synthetic(Profile.X86_64_KDUMP, 256 * MIB, 2, 1)));
+                MachineSpec.synthetic(CaptureEnvironments.X86_64_KDUMP, 256 * MIB, 2, 1)));
         VmcoreFs fs = new VmcoreFs(tree, new MountStats(), 0, 0, false, new ReadBuffers(true));
         for (String path : new String[] {CaptureEnvironment.VMCORE, CaptureEnvironment.OLDMEM}) {
             VirtualFile f = tree.file(path);
@@ -129,7 +129,7 @@ class ReadPathAllocationTest {
             }
         }
         DumpTree tree = CaptureEnvironment.of(MachineFactory.create(
-                MachineSpec.synthetic(Profile.X86_64_KDUMP, 64 * MIB, 1, 1).withImage(image)));
+                MachineSpec.synthetic(CaptureEnvironments.X86_64_KDUMP, 64 * MIB, 1, 1).withImage(image)));
         MountStats stats = new MountStats();
         VmcoreFs fs = new VmcoreFs(tree, stats, 0, 0, false, new ReadBuffers(true));
         VirtualFile oldmem = tree.file(CaptureEnvironment.OLDMEM);

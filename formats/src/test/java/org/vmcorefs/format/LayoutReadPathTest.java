@@ -82,8 +82,9 @@ class LayoutReadPathTest {
     @Test
     void aReadOfPhypsVmcoreAsksTheLeafOnceAndReleasedMemoryStillFails() throws DumpException {
         CountingMemory crashed = new CountingMemory();
-        Machine m = PowerDump.phyp(CaptureEnvironments.PPC64_PHYP.id(), SyntheticPowerSystem.system(Architecture.PPC64, GIB, 1, crashed.bytes,
-                Instant.EPOCH).withMemory(crashed), new SyntheticMemory(99, 1.0), FaultInjection.NONE);
+        Machine m = PowerDump.phyp(CaptureEnvironments.PPC64_PHYP.id(),
+                SyntheticPowerSystem.system(Architecture.PPC64, GIB, 1, crashed.bytes, Instant.EPOCH)
+                        .withMemory(crashed), new SyntheticMemory(99, 1.0), FaultInjection.NONE);
         FirmwareDump dump = m.firmwareDump();
         Layout layout = VmcoreView.layout(m);
         VirtualFile vmcore = new PowerVmcoreFile(layout, dump).open();
@@ -115,8 +116,8 @@ class LayoutReadPathTest {
     void aReadOfKdumpsVmcoreAsksTheLeafOnceThroughNoLayer() throws DumpException {
         CountingMemory crashed = new CountingMemory();
         CrashedSystem system = SyntheticSystem.x86_64(GIB, 1, crashed.bytes, 0, Instant.EPOCH).withMemory(crashed);
-        Machine m = Kdump.build(CaptureEnvironments.X86_64_KDUMP.id(), system, Kdump.defaultCrashkernel(system.ram()), new SyntheticMemory(77, 1.0),
-                FaultInjection.NONE);
+        Machine m = Kdump.build(CaptureEnvironments.X86_64_KDUMP.id(), system, Kdump.defaultCrashkernel(system.ram()),
+                new SyntheticMemory(77, 1.0), FaultInjection.NONE);
         Layout layout = VmcoreView.layout(m);
         Layout.Segment low = segment(layout, "PT_LOAD paddr 0x0 ");
         Layout.Segment high = segment(layout, "PT_LOAD paddr 0x100000 ");

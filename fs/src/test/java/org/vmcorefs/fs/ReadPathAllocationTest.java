@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.vmcorefs.format.CaptureEnvironment;
 import org.vmcorefs.format.CaptureEnvironments;
+import org.vmcorefs.format.DumpPaths;
 import org.vmcorefs.format.DumpTree;
 import org.vmcorefs.format.MachineFactory;
 import org.vmcorefs.format.MachineSpec;
@@ -105,7 +106,7 @@ class ReadPathAllocationTest {
         DumpTree tree = CaptureEnvironment.of(MachineFactory.create(
                 MachineSpec.synthetic(CaptureEnvironments.X86_64_KDUMP, 256 * MIB, 2, 1)));
         VmcoreFs fs = new VmcoreFs(tree, new MountStats(), 0, 0, false, new ReadBuffers(true));
-        for (String path : new String[] {CaptureEnvironment.VMCORE, CaptureEnvironment.OLDMEM}) {
+        for (String path : new String[] {DumpPaths.VMCORE, DumpPaths.OLDMEM}) {
             VirtualFile f = tree.file(path);
             for (long offset : new long[] {0, 4096, f.size() / 2 + 17, f.size() - 1000, f.size()}) {
                 Answer a = readBuf(fs, path, offset, READ, null);
@@ -132,18 +133,18 @@ class ReadPathAllocationTest {
                 MachineSpec.synthetic(CaptureEnvironments.X86_64_KDUMP, 64 * MIB, 1, 1).withImage(image)));
         MountStats stats = new MountStats();
         VmcoreFs fs = new VmcoreFs(tree, stats, 0, 0, false, new ReadBuffers(true));
-        VirtualFile oldmem = tree.file(CaptureEnvironment.OLDMEM);
+        VirtualFile oldmem = tree.file(DumpPaths.OLDMEM);
         try (FileChannel ch = FileChannel.open(image, StandardOpenOption.READ)) {
-            Answer a = readBuf(fs, CaptureEnvironment.OLDMEM, 16 * MIB, READ, ch);
+            Answer a = readBuf(fs, DumpPaths.OLDMEM, 16 * MIB, READ, ch);
             assertTrue(a.byDescriptor(), "image bytes are named in the image");
             assertEquals(16 * MIB, a.pos());
             assertArrayEquals(plainRead(oldmem, 16 * MIB, READ), a.bytes());
-            Answer low = readBuf(fs, CaptureEnvironment.OLDMEM, 0, READ, ch);
+            Answer low = readBuf(fs, DumpPaths.OLDMEM, 0, READ, ch);
             assertTrue(!low.byDescriptor(), "the capture kernel's low memory is copied");
             assertArrayEquals(plainRead(oldmem, 0, READ), low.bytes());
         }
-        assertEquals((long) READ, stats.snapshot().get(CaptureEnvironment.OLDMEM).get("bytesByDescriptor"));
-        long allocated = allocatedBytes(fs, CaptureEnvironment.OLDMEM, oldmem.size(), 20_000);
+        assertEquals((long) READ, stats.snapshot().get(DumpPaths.OLDMEM).get("bytesByDescriptor"));
+        long allocated = allocatedBytes(fs, DumpPaths.OLDMEM, oldmem.size(), 20_000);
         assertTrue(allocated < 4096, allocated + " bytes allocated in 20000 reads");
         fs.destroy(null);
     }

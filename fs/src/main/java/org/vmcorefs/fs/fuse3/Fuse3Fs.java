@@ -13,7 +13,6 @@ import org.vmcorefs.format.VirtualFile;
 import org.vmcorefs.fs.MountStats;
 import org.vmcorefs.machine.DumpException;
 import org.vmcorefs.machine.Errno;
-import org.vmcorefs.machine.FileExtent;
 
 /**
  * The libfuse 3 low-level adapter: the same files, modes, sizes, errno values and counts as the jnr-fuse
@@ -32,7 +31,6 @@ final class Fuse3Fs {
      */
     static final int MAX_REQUEST = 252 * 4096;
     /** libfuse splices a descriptor only from two pages up; below that reading here costs the same. */
-    private static final long MIN_DESCRIPTOR_READ = 2 * 4096;
     /** libfuse 2's default attr_timeout and entry_timeout, which the jnr-fuse adapter runs with. */
     private static final double TIMEOUT = 1.0;
     /** Not in Errno (no dump file answers it): what libfuse 2 answers for an operation a file system lacks. */
@@ -276,36 +274,21 @@ final class Fuse3Fs {
     }
 
     /**
-     * The one place that takes a read's bytes from the file (today's API: fileExtent, else read) and replies:
-     * bytes that are one run of a backing file go back as that file's descriptor and offset (libfuse splices
-     * them); the others are read into the scratch buffer and copied out by fuse_reply_buf. Replies last, so
-     * that a failure before can still be answered with an errno.
+     * The one place that takes a read's bytes from the file and replies, with one lookup in the file: bytes that
+     * are one run of a backing file go back as that file's descriptor and offset (libfuse splices them); the
+     * others are read into the scratch buffer and copied out by fuse_reply_buf. Replies last, so that a failure
+     * before can still be answered with an errno.
      */
     private void reply(long req, Handles.Open o, long off, int size, Scratch s) throws DumpException {
-        VirtualFile f = o.opened();
-        if (splice && size >= MIN_DESCRIPTOR_READ && !f.changes()) {
-            long n = Math.min(size, f.size() - off);
-            FileExtent x = n >= MIN_DESCRIPTOR_READ ? f.fileExtent(off, n) : null;
-            int fd = x == null ? Descriptors.NO_FD : descriptors.of(x.file());
-            if (fd != Descriptors.NO_FD && unchanged(x)) {
-                FuseBufvec.setFd(s.bufvec, fd, x.offset(), x.length());
-                stats.readByDescriptor(o.path(), n);
-                fuse.fuse_reply_data(req, s.bufvec, 0);
-                return;
-            }
+        int n = o.opened().read(off, size, s.forRead(splice ? descriptors : null));
+        if (s.runFd != Descriptors.NO_FD) {
+            FuseBufvec.setFd(s.bufvec, s.runFd, s.runOffset, n);
+            stats.readByDescriptor(o.path(), n);
+            fuse.fuse_reply_data(req, s.bufvec, 0);
+            return;
         }
-        int n = f.read(off, s.data(size));
         stats.read(o.path(), n);
         fuse.fuse_reply_buf(req, s.buffer, n);
-    }
-
-    /** A backing file cut short while mounted: the ordinary read reports it (EIO); libfuse would read short. */
-    private static boolean unchanged(FileExtent x) {
-        try {
-            return x.file().channel().size() >= x.end();
-        } catch (IOException e) {
-            return false;
-        }
     }
 
     void write(long req, long ino, long buf, long size, long off, long fi) {

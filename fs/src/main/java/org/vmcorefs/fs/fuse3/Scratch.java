@@ -2,7 +2,10 @@ package org.vmcorefs.fs.fuse3;
 
 import com.kenai.jffi.MemoryIO;
 import java.nio.ByteBuffer;
+import java.io.IOException;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import org.vmcorefs.format.ReadTarget;
+import org.vmcorefs.machine.FileMemory;
 
 /**
  * Native memory one request works in: a reply buffer of the largest request (with a ByteBuffer over it made
@@ -10,8 +13,10 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * callback and given back, so that a request allocates nothing; libfuse copies or splices every reply before
  * fuse_reply_* returns.
  */
-final class Scratch {
+final class Scratch implements ReadTarget {
     private static final MemoryIO IO = MemoryIO.getInstance();
+    /** libfuse never splices a reply under two pages: smaller runs are copied. */
+    private static final int MIN_RUN = 2 * 4096;
 
     final long buffer;
     final int capacity;
@@ -35,6 +40,47 @@ final class Scratch {
     /** The reply buffer's first {@code size} bytes, to read into. */
     ByteBuffer data(int size) {
         return view.clear().limit(size);
+    }
+
+    // As the ReadTarget of one read: where its bytes went.
+    private Descriptors descriptors;
+    /** The descriptor and offset of the run the read was answered with, or NO_FD when it was copied. */
+    int runFd = Descriptors.NO_FD;
+    long runOffset;
+
+    /** Makes this the target of the next read; runs of backing files are taken when {@code descriptors} is set. */
+    Scratch forRead(Descriptors d) {
+        this.descriptors = d;
+        this.runFd = Descriptors.NO_FD;
+        return this;
+    }
+
+    @Override
+    public boolean takeRun(FileMemory file, long offset, int length) {
+        if (descriptors == null || length < MIN_RUN) {
+            return false;
+        }
+        int fd = descriptors.of(file);
+        if (fd == Descriptors.NO_FD || !stillHolds(file, offset + length)) {
+            // A backing file cut short while mounted: the copy reports it (EIO); a splice would read short.
+            return false;
+        }
+        runFd = fd;
+        runOffset = offset;
+        return true;
+    }
+
+    private static boolean stillHolds(FileMemory file, long end) {
+        try {
+            return file.channel().size() >= end;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public ByteBuffer buffer(int length) {
+        return data(length);
     }
 
     private void free() {

@@ -26,6 +26,16 @@ public final class Layout {
         default FileExtent fileExtent(long offset, long length) {
             return null;
         }
+
+        /** Reports the physical memory behind [offset, offset + length) of this source; none by default. */
+        default void memory(long offset, long length, MemorySink sink) {
+        }
+    }
+
+    /** Receives the physical addresses that part of a file reads (see {@link #memory}). */
+    @FunctionalInterface
+    public interface MemorySink {
+        void memory(long address, long length);
     }
 
     /** A segment at file offset {@code offset}, {@code length} bytes long. */
@@ -132,6 +142,22 @@ public final class Layout {
         return offset + length <= s.end() ? s.source.fileExtent(offset - s.offset, length) : null;
     }
 
+    /**
+     * Reports, in file order, the physical memory that the file's bytes [offset, offset + length) read: one call
+     * per memory segment they cross (headers, notes and zeros have none). Nothing is read.
+     */
+    public void memory(long offset, long length, MemorySink sink) {
+        long end = Math.min(size, offset + length);
+        if (offset < 0 || offset >= end) {
+            return;
+        }
+        for (int i = indexOf(offset); i < segments.length && segments[i].offset < end; i++) {
+            Segment s = segments[i];
+            long from = Math.max(offset, s.offset);
+            s.source.memory(from - s.offset, Math.min(end, s.end()) - from, sink);
+        }
+    }
+
     /** The segment holding {@code offset} (which is inside the file). */
     public Segment segmentAt(long offset) {
         return segments[indexOf(offset)];
@@ -208,6 +234,11 @@ public final class Layout {
                 @Override
                 public FileExtent fileExtent(long offset, long n) {
                     return memory.fileExtent(address + offset, n);
+                }
+
+                @Override
+                public void memory(long offset, long n, MemorySink sink) {
+                    sink.memory(address + offset, n);
                 }
             }, description);
         }

@@ -161,6 +161,7 @@ final class VmcoreFs extends FuseStubFS {
                 v = buffers.descriptor(f, offset, n);
                 if (v != null) {
                     stats.readByDescriptor(path, n);
+                    stats.touched(path, offset, n);
                     bufp.putAddress(0, v.address());
                     return 0;
                 }
@@ -169,6 +170,7 @@ final class VmcoreFs extends FuseStubFS {
             int n = f.read(offset, buffers.data(v, (int) size));
             ReadBuffers.setSize(v, n);
             stats.read(path, n);
+            stats.touched(path, offset, n);
             bufp.putAddress(0, v.address());
             return 0;
         } catch (Throwable e) {

@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(openjdk-17-jdk-headless maven fuse3 libfuse2 binutils gdb gdb-multiarch crash python3-drgn
       makedumpfile kexec-tools python3-libkdumpfile bindfs fio busybox-static util-linux procps
-      gcc pkg-config libfuse-dev kdump-tools)
+      gcc pkg-config libfuse-dev kdump-tools fonts-dejavu-core librsvg2-bin)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -146,7 +146,7 @@ final class MapPicture {
         for (JsonNode r : map.path("ram")) {
             ram += r.get(1).asLong();
         }
-        legend(c, y, RAM, String.format("RAM: %s in %d ranges, up to %s", size(ram), map.path("ram").size(),
+        legend(c, y, RAM, String.format("RAM: %s in %d range(s), up to %s", size(ram), map.path("ram").size(),
                 hex(map.path("endOfRam").asLong())));
         y += 20;
         legend(c, y, HOLE, "holes (no memory): " + size(scale - ram));
@@ -178,7 +178,7 @@ final class MapPicture {
         for (JsonNode r : map.path("released")) {
             released += r.get(1).asLong();
         }
-        legend(c, y, RELEASED, "released: " + size(released) + " in " + map.path("released").size() + " ranges");
+        legend(c, y, RELEASED, "released: " + size(released) + " in " + map.path("released").size() + " range(s)");
         return y;
     }
 

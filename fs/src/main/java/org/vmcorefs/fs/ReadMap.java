@@ -78,7 +78,9 @@ final class ReadMap {
         r.put("endOfRam", machine.system().endOfRam());
         r.put("ram", pairs(machine.system().ram()));
         MemoryRange reserved = machine.reserved();
-        r.put("crashkernel", reserved == null || reserved.size() == 0 ? null : pair(reserved));
+        // The capture kernel's own region; on POWER the reserved memory is the boot memory, drawn as that.
+        r.put("crashkernel", reserved == null || reserved.size() == 0 || machine.firmwareDump() != null ? null
+                : pair(reserved));
         List<long[]> released = new ArrayList<>();
         if (machine.firmwareDump() != null) {
             r.put("bootMemory", pair(machine.firmwareDump().bootMemory()));

@@ -21,7 +21,7 @@ import picocli.CommandLine.Parameters;
  * {@code run-namespace.sh}, which execs COMMAND, so the exit status is COMMAND's.
  */
 @Command(name = "run", mixinStandardHelpOptions = true,
-        header = "Runs a command where the mount's files are at their real paths (/proc/vmcore, /sys/kernel/...).",
+        header = "Runs a command in a namespace where the mount's files are at the capture kernel's paths.",
         description = {
             "Runs COMMAND (default: your shell) in a private mount namespace where the files of the capture",
             "environment mounted at MOUNTPOINT are at the paths a capture kernel has: /proc/vmcore (in the real",

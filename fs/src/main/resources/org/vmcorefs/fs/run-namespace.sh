@@ -3,6 +3,7 @@
 # (paths relative to it), then --, then the command. STAGE is an empty directory the caller made and removes;
 # nothing else here is visible outside the namespace.
 set -eu
+here=$(pwd) # COMMAND starts where vmcorefs run was started
 stage=$1; shift
 mnt=$1; shift
 files=""
@@ -78,5 +79,6 @@ printf '%s' "$files" | while IFS= read -r f; do
     mount --bind "$mnt/$f" "$t"
 done
 
+cd "$here"
 trap - EXIT
 exec "$@"

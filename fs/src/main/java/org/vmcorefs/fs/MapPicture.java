@@ -23,7 +23,7 @@ import java.util.Map;
  */
 final class MapPicture {
     static final int WIDTH = 1100;
-    private static final int LEFT = 190;
+    private static final int LEFT = 240;
     private static final int RIGHT = 30;
     private static final int BAR = WIDTH - LEFT - RIGHT;
     private static final int ROW = 30;
@@ -97,7 +97,7 @@ final class MapPicture {
         for (JsonNode r : map.path("ram")) {
             c.rect(x(r.get(0).asLong()), y, w(r.get(1).asLong()), ROW_HEIGHT, RAM, 1);
         }
-        JsonNode ck = map.path("crashkernel");
+        JsonNode ck = map.path("captureKernel");
         if (ck.isArray()) {
             c.rect(x(ck.get(0).asLong()), y, w(ck.get(1).asLong()), ROW_HEIGHT, CRASHKERNEL, 1);
         }
@@ -152,7 +152,7 @@ final class MapPicture {
         legend(c, y, HOLE, "holes (no memory): " + size(scale - ram));
         y += 20;
         if (ck.isArray()) {
-            legend(c, y, CRASHKERNEL, "crashkernel (the capture kernel's region): " + size(ck.get(1).asLong()) + " at "
+            legend(c, y, CRASHKERNEL, "the capture kernel's region (crashkernel=, or the dump kernel's low memory): " + size(ck.get(1).asLong()) + " at "
                     + hex(ck.get(0).asLong()));
             y += 20;
         }

@@ -79,7 +79,7 @@ final class ReadMap {
         r.put("ram", pairs(machine.system().ram()));
         MemoryRange reserved = machine.reserved();
         // The capture kernel's own region; on POWER the reserved memory is the boot memory, drawn as that.
-        r.put("crashkernel", reserved == null || reserved.size() == 0 || machine.firmwareDump() != null ? null
+        r.put("captureKernel", reserved == null || reserved.size() == 0 || machine.firmwareDump() != null ? null
                 : pair(reserved));
         List<long[]> released = new ArrayList<>();
         if (machine.firmwareDump() != null) {

@@ -1,5 +1,5 @@
 # vmcorefs run: sets up the private mount namespace (run by `unshare --mount --propagation private`, as root
-# or as root of a new user namespace), then execs the command. Arguments: MOUNTPOINT, then the mount's files
+# or as root of a new user namespace), then execs the command. Arguments: STAGE, MOUNTPOINT, the mount's files
 # (paths relative to it), then --, then the command. STAGE is an empty directory the caller made and removes;
 # nothing else here is visible outside the namespace.
 set -eu
@@ -29,6 +29,7 @@ done | sort -u | awk '{ print gsub("/", "/"), $0 }' | sort -rn | cut -d' ' -f2-)
 # /proc/self and /proc/thread-self point into the whole procfs kept at /proc/.vmcorefs-procfs, and process
 # directories (/proc/PID) are there too, not at the top.
 bind() { mount --no-canonicalize --rbind "$1" "$2"; }
+left_out() { echo "vmcorefs run: $1 is left out of the namespace (it cannot be bound here)" >&2; }
 
 shadow() {
     d=$1
@@ -57,9 +58,11 @@ shadow() {
         if [ -L "$e" ]; then
             ln -s "$(readlink "$e")" "$d/$e"
         elif [ -d "$e" ]; then
-            mkdir "$d/$e" && bind "$e" "$d/$e"
+            mkdir "$d/$e"
+            bind "$e" "$d/$e" || { rmdir "$d/$e"; left_out "$d/$e"; }
         else
-            touch "$d/$e" && bind "$e" "$d/$e"
+            touch "$d/$e"
+            bind "$e" "$d/$e" || { rm -f "$d/$e"; left_out "$d/$e"; }
         fi
     done
     cd /

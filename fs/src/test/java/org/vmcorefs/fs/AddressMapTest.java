@@ -22,7 +22,7 @@ class AddressMapTest {
     void sequentialStreamOverATebibyteStaysAtItsFrontier() {
         AddressMap m = new AddressMap(TIB, ReadMap.MAX_NODES);
         int most = 0;
-        long chunk = 128 << 10; // one FUSE request
+        long chunk = 1 << 20;
         for (long a = 0; a < TIB; a += chunk) {
             m.add(a, chunk);
             most = Math.max(most, m.nodes());

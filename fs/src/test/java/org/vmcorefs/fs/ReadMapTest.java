@@ -15,7 +15,7 @@ import org.vmcorefs.machine.MemoryRange;
 
 class ReadMapTest {
     /**
-     * Streams a 1 TiB machine's whole /proc/vmcore through the map, one 128 KiB FUSE request after another
+     * Streams a 1 TiB machine's whole /proc/vmcore through the map, in 1 MiB reads one after another
      * (the layout resolves each read to memory; no byte is read): the buckets in use stay at the stream's
      * frontier, and at the end every RAM byte outside the crashkernel region is marked.
      */
@@ -26,7 +26,7 @@ class ReadMapTest {
         ReadMap map = new ReadMap(machine, tree);
         long size = tree.file(CaptureEnvironment.VMCORE).size();
         int most = 0;
-        long chunk = 128 << 10;
+        long chunk = 1 << 20;
         for (long off = 0; off < size; off += chunk) {
             map.read(CaptureEnvironment.VMCORE, off, Math.min(chunk, size - off));
             if ((off & ((1L << 30) - 1)) == 0) {

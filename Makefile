@@ -24,6 +24,7 @@ run: build
 	@echo "  gdb -batch -ex 'info threads' -ex 'info registers' -c $(MNT)/proc/vmcore"
 	@echo "  dd if=$(MNT)/proc/vmcore bs=4096 skip=2 count=1 | xxd | head"
 	@echo "  bin/vmcorefs stats $(MNT)"
+	@echo "  bin/vmcorefs run $(MNT) -- ls -l /proc/vmcore /dev/oldmem   (tools at the real paths)"
 	@echo "  bin/vmcorefs unmount $(MNT)     (or: make stop)"
 
 stop:

@@ -29,6 +29,12 @@ public final class Layout {
         }
     }
 
+    /** Receives the physical addresses that part of a file reads (see {@link #memory}). */
+    @FunctionalInterface
+    public interface MemorySink {
+        void memory(long address, long length);
+    }
+
     /** A segment at file offset {@code offset}, {@code length} bytes long. */
     public record Segment(long offset, long length, Source source, String description) {
         public long end() {
@@ -152,6 +158,24 @@ public final class Layout {
             });
         }
         return out;
+    }
+
+    /**
+     * Reports, in file order, the physical memory that the file's bytes [offset, offset + length) read: one call
+     * per memory segment they cross (headers, notes and zeros have none). Nothing is read.
+     */
+    public void memory(long offset, long length, MemorySink sink) {
+        long end = Math.min(size, offset + length);
+        if (offset < 0 || offset >= end) {
+            return;
+        }
+        for (int i = indexOf(offset); i < segments.length && segments[i].offset < end; i++) {
+            Segment s = segments[i];
+            if (s.source instanceof MemorySource m) {
+                long from = Math.max(offset, s.offset);
+                sink.memory(m.address() + from - s.offset, Math.min(end, s.end()) - from);
+            }
+        }
     }
 
     private int indexOf(long offset) {

@@ -43,6 +43,9 @@ final class FuseServer {
         about.put("splice", splice);
         tree.add(StatsFile.PATH, new StatsFile(machine, stats, about));
         tree.add(ZeroRangesFile.PATH, ZeroRangesFile.of(tree));
+        ReadMap readMap = new ReadMap(machine, tree);
+        stats.map(readMap);
+        tree.add(ReadMapFile.PATH, new ReadMapFile(readMap, stats));
         com.sun.security.auth.module.UnixSystem user = new com.sun.security.auth.module.UnixSystem();
         boolean fuse3 = c.fuse == null ? Fuse3Mount.available() : c.fuse.equals("3");
         if (!fuse3 && c.fuse == null) {

@@ -28,6 +28,20 @@ public final class MountStats {
     }
 
     private final Map<String, FileCounters> files = new ConcurrentHashMap<>();
+    private volatile ReadMap map;
+
+    /** Where reads also mark the memory they touched ({@link ReadMap}). */
+    void map(ReadMap readMap) {
+        this.map = readMap;
+    }
+
+    /** A read of {@code bytes} at {@code offset} of {@code path} was served: the map marks the memory behind it. */
+    public void touched(String path, long offset, long bytes) {
+        ReadMap m = map;
+        if (m != null) {
+            m.read(path, offset, bytes);
+        }
+    }
 
     private FileCounters of(String path) {
         return files.computeIfAbsent(path, p -> new FileCounters());

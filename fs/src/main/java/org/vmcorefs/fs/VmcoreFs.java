@@ -163,6 +163,7 @@ final class VmcoreFs extends FuseStubFS {
             } else {
                 stats.read(path, n);
             }
+            stats.touched(path, offset, n);
             bufp.putAddress(0, reply.bufvec(n));
             return 0;
         } catch (Throwable e) {

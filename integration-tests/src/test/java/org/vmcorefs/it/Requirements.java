@@ -36,7 +36,8 @@ final class Requirements {
             Map.entry("fusermount", "fuse3"), Map.entry("fusermount3", "fuse3"), Map.entry("readelf", "binutils"),
             Map.entry("gdb", "gdb"), Map.entry("gdb-multiarch", "gdb-multiarch"), Map.entry("crash", "crash"),
             Map.entry("drgn", "python3-drgn"), Map.entry("vmcore-dmesg", "kexec-tools"),
-            Map.entry("makedumpfile", "makedumpfile"), Map.entry("gcc", "gcc"), Map.entry("setpriv", "util-linux"));
+            Map.entry("makedumpfile", "makedumpfile"), Map.entry("gcc", "gcc"), Map.entry("setpriv", "util-linux"),
+            Map.entry("unshare", "util-linux"), Map.entry("kdump-config", "kdump-tools"));
 
     private Requirements() {
     }

@@ -284,10 +284,12 @@ final class Fuse3Fs {
         if (s.runFd != Descriptors.NO_FD) {
             FuseBufvec.setFd(s.bufvec, s.runFd, s.runOffset, n);
             stats.readByDescriptor(o.path(), n);
+            stats.touched(o.path(), off, n);
             fuse.fuse_reply_data(req, s.bufvec, 0);
             return;
         }
         stats.read(o.path(), n);
+        stats.touched(o.path(), off, n);
         fuse.fuse_reply_buf(req, s.buffer, n);
     }
 

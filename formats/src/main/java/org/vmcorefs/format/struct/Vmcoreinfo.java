@@ -1,0 +1,70 @@
+package org.vmcorefs.format.struct;
+
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.vmcorefs.machine.Architecture;
+import org.vmcorefs.machine.KernelInfo;
+
+/** The VMCOREINFO note's text: "KEY=value" lines that tell dump tools about the crashed kernel. */
+public final class Vmcoreinfo {
+    private Vmcoreinfo() {
+    }
+
+    /** The key/value pairs of {@code text}, in order; lines without '=' are skipped. */
+    public static Map<String, String> parse(String text) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String line : text.split("\n")) {
+            int eq = line.indexOf('=');
+            if (eq > 0) {
+                out.put(line.substring(0, eq), line.substring(eq + 1));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * A VMCOREINFO for a synthetic kernel, with the entries makedumpfile and drgn look for first; CRASHTIME
+     * comes last, as the kernel appends it at the crash.
+     */
+    public static String synthesize(Architecture arch, KernelInfo kernel, Instant crashTime) {
+        StringBuilder b = new StringBuilder();
+        b.append("OSRELEASE=").append(kernel.osRelease()).append('\n');
+        b.append("BUILD-ID=").append("0".repeat(40)).append('\n');
+        b.append("PAGESIZE=").append(arch.pageSize()).append('\n');
+        Architecture.KernelMap map = arch.kernelMap();
+        // Symbols are in the kernel's image mapping where it has one, else in its linear map.
+        long base = map != null ? kernel.textVirtual() : arch.directMapBase();
+        for (Architecture.Symbol s : arch.vmcoreinfoSymbols()) {
+            b.append(symbol(s.name(), base + s.offset()));
+        }
+        if (map != null) {
+            b.append("NUMBER(phys_base)=").append(kernel.textPhysical() - (kernel.textVirtual() - map.start()))
+                    .append('\n');
+        }
+        for (String line : arch.vmcoreinfoLines()) {
+            b.append(line).append('\n');
+        }
+        if (map != null) {
+            b.append("KERNELOFFSET=").append(Long.toHexString(kernel.kaslrOffset())).append('\n');
+        }
+        b.append("CRASHTIME=").append(crashTime.getEpochSecond()).append('\n');
+        return b.toString();
+    }
+
+    /** A hex VMCOREINFO value (KERNELOFFSET, SYMBOL(...)), or {@code fallback} when absent or garbled. */
+    public static long hex(String value, long fallback) {
+        if (value == null) {
+            return fallback;
+        }
+        try {
+            return Long.parseUnsignedLong(value.trim(), 16);
+        } catch (NumberFormatException e) {
+            return fallback;
+        }
+    }
+
+    private static String symbol(String name, long value) {
+        return "SYMBOL(" + name + ")=" + Long.toHexString(value) + "\n";
+    }
+}

@@ -35,6 +35,8 @@ public final class DumpPaths {
     public static final String VMCOREFS = "/.vmcorefs";
     public static final String STATS = VMCOREFS + "/stats.json";
     public static final String ZERO_RANGES = VMCOREFS + "/zero-ranges";
+    /** Where each file's reads fell in physical memory (vmcorefs stats --map draws it). */
+    public static final String READ_MAP = VMCOREFS + "/read-map.json";
     /** The complete s390 dump (zcore/mem + "DUMP_END"), for zgetdump, libkdumpfile and crash. */
     public static final String S390_DUMP = VMCOREFS + "/s390.dump";
 

@@ -26,13 +26,6 @@ import org.vmcorefs.machine.memory.FileMemory;
 public final class ReadBuffers {
     private static final Logger LOG = LoggerFactory.getLogger(ReadBuffers.class);
 
-    /** The C library calls used here. */
-    public interface LibC {
-        int open(String path, int flags);
-
-        int close(int fd);
-    }
-
     // struct fuse_bufvec { size_t count, idx, off; struct fuse_buf buf[1]; } and
     // struct fuse_buf { size_t size; enum fuse_buf_flags flags; void *mem; int fd; off_t pos; } on LP64.
     private static final int BUFVEC_SIZE = 64;
@@ -44,9 +37,6 @@ public final class ReadBuffers {
     private static final int BUF_POS = 56;
     private static final int FUSE_BUF_IS_FD = 1 << 1;
     private static final int FUSE_BUF_FD_SEEK = 1 << 2;
-    private static final int O_RDONLY = 0;
-    private static final int O_CLOEXEC = 02000000;
-    private static final int NO_FD = -1;
     /**
      * libfuse splices a descriptor only from two pages up (fuse_send_data_iov); below that it would pread the
      * bytes itself, which is what reading them here does too, without an fstat to catch a shrunk file.
@@ -55,15 +45,12 @@ public final class ReadBuffers {
 
     private static final MemoryIO IO = MemoryIO.getInstance();
 
-    private final LibC libc;
     private final boolean useDescriptors;
-    /** Our own descriptor of each backing file, or NO_FD when it cannot be had or is not the same file. */
-    private final Map<FileMemory, Integer> descriptors = new ConcurrentHashMap<>();
+    private final Descriptors descriptors = new Descriptors();
     private final ThreadLocal<Reply> replies = ThreadLocal.withInitial(Reply::new);
 
     /** @param useDescriptors whether file-backed bytes may be handed over as descriptors at all */
     public ReadBuffers(boolean useDescriptors) {
-        this.libc = LibraryLoader.create(LibC.class).load("c");
         this.useDescriptors = useDescriptors;
     }
 
@@ -92,20 +79,8 @@ public final class ReadBuffers {
             if (!useDescriptors || length < MIN_DESCRIPTOR_READ) {
                 return false;
             }
-            Integer fd = descriptors.get(file);
-            if (fd == null) {
-                fd = descriptors.computeIfAbsent(file, ReadBuffers.this::openSame);
-            }
-            if (fd == NO_FD) {
-                return false;
-            }
-            try {
-                // A backing file cut short while mounted: the ordinary read reports it (EIO), where libfuse
-                // would silently return a short read.
-                if (file.channel().size() < offset + length) {
-                    return false;
-                }
-            } catch (IOException e) {
+            int fd = descriptors.forRun(file, offset + length);
+            if (fd == Descriptors.NO_FD) {
                 return false;
             }
             long v = newBufvec();
@@ -168,12 +143,7 @@ public final class ReadBuffers {
 
     /** Closes our descriptors (at unmount). */
     void close() {
-        descriptors.values().forEach(fd -> {
-            if (fd != NO_FD) {
-                libc.close(fd);
-            }
-        });
-        descriptors.clear();
+        descriptors.close();
     }
 
     /** A zeroed bufvec of one buffer (idx, off, flags, mem: 0). */
@@ -184,27 +154,5 @@ public final class ReadBuffers {
         }
         IO.putLong(v + COUNT, 1);
         return v;
-    }
-
-    /** Opens the backing file again and keeps the descriptor only if it is the very file the machine read. */
-    private int openSame(FileMemory file) {
-        int fd = libc.open(file.path().toString(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-            LOG.info("{}: cannot open it for splicing; reads of it go through vmcorefs", file.path());
-            return NO_FD;
-        }
-        Object key;
-        try {
-            key = Files.readAttributes(Path.of("/proc/self/fd/" + fd), BasicFileAttributes.class).fileKey();
-        } catch (IOException e) {
-            key = null;
-        }
-        if (file.fileKey() == null || !Objects.equals(key, file.fileKey())) {
-            LOG.warn("{}: the path names another file than the one opened at mount; reads of it go through vmcorefs",
-                    file.path());
-            libc.close(fd);
-            return NO_FD;
-        }
-        return fd;
     }
 }

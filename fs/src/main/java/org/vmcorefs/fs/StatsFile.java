@@ -19,8 +19,7 @@ import org.vmcorefs.machine.Machine;
 import org.vmcorefs.machine.memory.SavedArea;
 
 /** {@code .vmcorefs/stats.json}: what the mount served and what the saved area fetched, as JSON. */
-public final class StatsFile implements VirtualFile {
-    public static final String PATH = DumpPaths.STATS;
+public final class StatsFile extends JsonReportFile {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private final Machine machine;
@@ -28,12 +27,14 @@ public final class StatsFile implements VirtualFile {
     private final Map<String, Object> mount;
 
     public StatsFile(Machine machine, MountStats stats, Map<String, Object> mount) {
+        super(JSON, "stats");
         this.machine = machine;
         this.stats = stats;
         this.mount = mount;
     }
 
-    Map<String, Object> report() {
+    @Override
+    protected Map<String, Object> report() {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("mount", mount);
         r.put("profile", machine.profile());
@@ -72,42 +73,5 @@ public final class StatsFile implements VirtualFile {
                 .filter(e -> e.kind().equals(org.vmcorefs.format.env.KernelLeniency.EVENT)).count());
         r.put("events", events);
         return r;
-    }
-
-    private byte[] render() throws DumpException {
-        try {
-            return (JSON.writeValueAsString(report()) + "\n").getBytes(StandardCharsets.UTF_8);
-        } catch (JsonProcessingException e) {
-            throw new DumpException(Errno.EIO, "cannot render stats: " + e.getMessage(), e);
-        }
-    }
-
-    @Override
-    public long size() {
-        try {
-            return render().length;
-        } catch (DumpException e) {
-            return 0;
-        }
-    }
-
-    @Override
-    public int mode() {
-        return 0400;
-    }
-
-    @Override
-    public boolean changes() {
-        return true;
-    }
-
-    @Override
-    public VirtualFile open() throws DumpException {
-        return new BytesFile(render(), mode(), true);
-    }
-
-    @Override
-    public int read(long offset, ByteBuffer dst) throws DumpException {
-        return BytesFile.slice(render(), offset, dst);
     }
 }

@@ -8,8 +8,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import jnr.ffi.Pointer;
 import jnr.ffi.types.off_t;
 import jnr.ffi.types.size_t;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.vmcorefs.format.view.DumpTree;
 import org.vmcorefs.format.view.VirtualFile;
 import org.vmcorefs.machine.DumpException;
@@ -27,7 +25,6 @@ import ru.serce.jnrfuse.struct.FuseFileInfo;
  * Nothing thrown below crosses into native code: {@link #errno} maps every failure to a negative errno.
  */
 public final class VmcoreFs extends FuseStubFS {
-    private static final Logger LOG = LoggerFactory.getLogger(VmcoreFs.class);
     /** Byte offset of the bit field (direct_io:1, keep_cache:1, ...) in libfuse 2's struct fuse_file_info. */
     private static final int FILE_INFO_BITS = 20;
     private static final int DIRECT_IO = 1;
@@ -105,7 +102,7 @@ public final class VmcoreFs extends FuseStubFS {
         try {
             opened = f.open();
         } catch (Throwable e) {
-            return errno("open", path, 0, 0, e);
+            return Failures.errno("open", path, 0, 0, e);
         }
         if (opened != f) {
             long handle = nextHandle.getAndIncrement();
@@ -127,7 +124,7 @@ public final class VmcoreFs extends FuseStubFS {
             try {
                 opened.release();
             } catch (Throwable e) {
-                return errno("release", path, 0, 0, e);
+                return Failures.errno("release", path, 0, 0, e);
             }
         }
         return 0;
@@ -169,7 +166,7 @@ public final class VmcoreFs extends FuseStubFS {
         } catch (Throwable e) {
             reply.free();
             stats.failed(path);
-            return errno("read", path, offset, size, e);
+            return Failures.errno("read", path, offset, size, e);
         }
     }
 
@@ -192,7 +189,7 @@ public final class VmcoreFs extends FuseStubFS {
             return n;
         } catch (Throwable e) {
             stats.failed(path);
-            return errno("write", path, offset, size, e);
+            return Failures.errno("write", path, offset, size, e);
         }
     }
 
@@ -206,17 +203,7 @@ public final class VmcoreFs extends FuseStubFS {
             f.truncate(size);
             return 0;
         } catch (Throwable e) {
-            return errno("truncate", path, size, 0, e);
+            return Failures.errno("truncate", path, size, 0, e);
         }
-    }
-
-    /** The one place where failures become errno values; unexpected exceptions become EIO and are logged. */
-    static int errno(String op, String path, long offset, long length, Throwable e) {
-        if (e instanceof DumpException d) {
-            LOG.warn("{} {} offset {} length {}: {} ({})", op, path, offset, length, d.getMessage(), d.errno());
-            return -d.errno().value();
-        }
-        LOG.error("{} {} offset {} length {}: unexpected failure", op, path, offset, length, e);
-        return -Errno.EIO.value();
     }
 }

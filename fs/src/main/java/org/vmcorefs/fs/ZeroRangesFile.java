@@ -16,7 +16,6 @@ import org.vmcorefs.format.text.ZeroRangesText;
  * file. Empty for a replayed image. Computed on first use from the vmcore's layout, without reading memory.
  */
 public final class ZeroRangesFile implements VirtualFile {
-    public static final String PATH = DumpPaths.ZERO_RANGES;
 
     private final LayoutFile vmcore;
     private volatile byte[] bytes;

@@ -1,5 +1,6 @@
 package org.vmcorefs.fs.cli;
 
+import org.vmcorefs.format.DumpPaths;
 import org.vmcorefs.fs.Mounts;
 import org.vmcorefs.fs.RuntimeFiles;
 import org.vmcorefs.fs.StatsFile;
@@ -36,7 +37,7 @@ final class Daemon {
                 .start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(c.readyTimeout);
         while (System.nanoTime() < deadline) {
-            if (Mounts.isMounted(mp) && Files.exists(mp.resolve(StatsFile.PATH.substring(1)))) {
+            if (Mounts.isMounted(mp) && Files.exists(mp.resolve(DumpPaths.STATS.substring(1)))) {
                 System.out.println("vmcorefs: mounted " + c.profile + " at " + mp + " (pid " + child.pid() + ", log "
                         + log + ")");
                 return ExitCode.OK;

@@ -1,5 +1,6 @@
 package org.vmcorefs.fs.cli;
 
+import org.vmcorefs.format.DumpPaths;
 import org.vmcorefs.fs.MountStats;
 import org.vmcorefs.fs.Mounts;
 import org.vmcorefs.fs.ReadBuffers;
@@ -50,11 +51,11 @@ final class FuseServer {
         // --page-cache the two were within the run-to-run noise (1.0-1.4 GB/s both).
         boolean splice = !c.noSplice;
         about.put("splice", splice);
-        tree.add(StatsFile.PATH, new StatsFile(machine, stats, about));
-        tree.add(ZeroRangesFile.PATH, ZeroRangesFile.of(tree));
+        tree.add(DumpPaths.STATS, new StatsFile(machine, stats, about));
+        tree.add(DumpPaths.ZERO_RANGES, ZeroRangesFile.of(tree));
         ReadMap readMap = new ReadMap(machine, tree);
         stats.map(readMap);
-        tree.add(ReadMapFile.PATH, new ReadMapFile(readMap, stats));
+        tree.add(DumpPaths.READ_MAP, new ReadMapFile(readMap, stats));
         com.sun.security.auth.module.UnixSystem user = new com.sun.security.auth.module.UnixSystem();
         boolean fuse3 = c.fuse == null ? Fuse3Mount.available() : c.fuse.equals("3");
         if (!fuse3 && c.fuse == null) {

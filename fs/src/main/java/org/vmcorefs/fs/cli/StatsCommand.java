@@ -1,5 +1,6 @@
 package org.vmcorefs.fs.cli;
 
+import org.vmcorefs.format.DumpPaths;
 import org.vmcorefs.fs.Mounts;
 import org.vmcorefs.fs.StatsFile;
 import org.vmcorefs.fs.map.MapPicture;
@@ -34,10 +35,10 @@ final class StatsCommand implements Callable<Integer> {
             System.err.println("vmcorefs: " + mp + " is not mounted");
             return ExitCode.NOT_MOUNTED;
         }
-        System.out.print(Files.readString(mp.resolve(StatsFile.PATH.substring(1))));
+        System.out.print(Files.readString(mp.resolve(DumpPaths.STATS.substring(1))));
         if (map != null) {
             com.fasterxml.jackson.databind.JsonNode json = new com.fasterxml.jackson.databind.ObjectMapper()
-                    .readTree(Files.readString(mp.resolve(ReadMapFile.PATH.substring(1))));
+                    .readTree(Files.readString(mp.resolve(DumpPaths.READ_MAP.substring(1))));
             new MapPicture(json).write(map);
             System.err.println("vmcorefs: wrote the map of reads to " + map);
         }

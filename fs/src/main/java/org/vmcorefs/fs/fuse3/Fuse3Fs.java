@@ -10,6 +10,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vmcorefs.format.view.DumpTree;
 import org.vmcorefs.format.view.VirtualFile;
+import org.vmcorefs.fs.Descriptors;
+import org.vmcorefs.fs.Failures;
 import org.vmcorefs.fs.MountStats;
 import org.vmcorefs.machine.DumpException;
 import org.vmcorefs.machine.Errno;
@@ -145,7 +147,7 @@ final class Fuse3Fs {
             FuseEntryParam.set(s.entry, ino, TIMEOUT, TIMEOUT);
             fuse.fuse_reply_entry(req, s.entry);
         } catch (Throwable e) {
-            fuse.fuse_reply_err(req, -errno("lookup", "inode " + parent, 0, 0, e));
+            fuse.fuse_reply_err(req, -Failures.errno("lookup", "inode " + parent, 0, 0, e));
         } finally {
             scratch.give(s);
         }
@@ -170,7 +172,7 @@ final class Fuse3Fs {
                 fuse.fuse_reply_attr(req, s.stat, TIMEOUT);
             }
         } catch (Throwable e) {
-            fuse.fuse_reply_err(req, -errno("getattr", path, 0, 0, e));
+            fuse.fuse_reply_err(req, -Failures.errno("getattr", path, 0, 0, e));
         } finally {
             scratch.give(s);
         }
@@ -197,7 +199,7 @@ final class Fuse3Fs {
             try {
                 f.truncate(size);
             } catch (Throwable e) {
-                fuse.fuse_reply_err(req, -errno("truncate", path, size, 0, e));
+                fuse.fuse_reply_err(req, -Failures.errno("truncate", path, size, 0, e));
                 return;
             }
         }
@@ -220,7 +222,7 @@ final class Fuse3Fs {
         try {
             opened = f.open();
         } catch (Throwable e) {
-            fuse.fuse_reply_err(req, -errno("open", path, 0, 0, e));
+            fuse.fuse_reply_err(req, -Failures.errno("open", path, 0, 0, e));
             return;
         }
         Handles.Open o = new Handles.Open(path, f, opened);
@@ -246,7 +248,7 @@ final class Fuse3Fs {
             try {
                 o.opened().release();
             } catch (Throwable e) {
-                return errno("release", o.path(), 0, 0, e);
+                return Failures.errno("release", o.path(), 0, 0, e);
             }
         }
         return 0;
@@ -267,7 +269,7 @@ final class Fuse3Fs {
             reply(req, o, off, (int) Math.min(size, s.capacity), s);
         } catch (Throwable e) {
             stats.failed(o.path());
-            fuse.fuse_reply_err(req, -errno("read", o.path(), off, size, e));
+            fuse.fuse_reply_err(req, -Failures.errno("read", o.path(), off, size, e));
         } finally {
             scratch.give(s);
         }
@@ -307,7 +309,7 @@ final class Fuse3Fs {
             fuse.fuse_reply_write(req, n);
         } catch (Throwable e) {
             stats.failed(o.path());
-            fuse.fuse_reply_err(req, -errno("write", o.path(), off, size, e));
+            fuse.fuse_reply_err(req, -Failures.errno("write", o.path(), off, size, e));
         }
     }
 
@@ -348,22 +350,9 @@ final class Fuse3Fs {
             }
             fuse.fuse_reply_buf(req, s.buffer, used);
         } catch (Throwable e) {
-            fuse.fuse_reply_err(req, -errno("readdir", path, off, size, e));
+            fuse.fuse_reply_err(req, -Failures.errno("readdir", path, off, size, e));
         } finally {
             scratch.give(s);
         }
-    }
-
-    /**
-     * Failures to errno, as org.vmcorefs.fs.VmcoreFs#errno maps them for the jnr-fuse adapter (same rule,
-     * same log lines): a DumpException's errno, else EIO, logged. Returns the negative errno.
-     */
-    static int errno(String op, String path, long offset, long length, Throwable e) {
-        if (e instanceof DumpException d) {
-            LOG.warn("{} {} offset {} length {}: {} ({})", op, path, offset, length, d.getMessage(), d.errno());
-            return -d.errno().value();
-        }
-        LOG.error("{} {} offset {} length {}: unexpected failure", op, path, offset, length, e);
-        return -Errno.EIO.value();
     }
 }

@@ -2,9 +2,9 @@ package org.vmcorefs.fs.fuse3;
 
 import com.kenai.jffi.MemoryIO;
 import java.nio.ByteBuffer;
-import java.io.IOException;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.vmcorefs.format.view.ReadTarget;
+import org.vmcorefs.fs.Descriptors;
 import org.vmcorefs.machine.memory.FileMemory;
 
 /**
@@ -60,22 +60,13 @@ final class Scratch implements ReadTarget {
         if (descriptors == null || length < MIN_RUN) {
             return false;
         }
-        int fd = descriptors.of(file);
-        if (fd == Descriptors.NO_FD || !stillHolds(file, offset + length)) {
-            // A backing file cut short while mounted: the copy reports it (EIO); a splice would read short.
+        int fd = descriptors.forRun(file, offset + length);
+        if (fd == Descriptors.NO_FD) {
             return false;
         }
         runFd = fd;
         runOffset = offset;
         return true;
-    }
-
-    private static boolean stillHolds(FileMemory file, long end) {
-        try {
-            return file.channel().size() >= end;
-        } catch (IOException e) {
-            return false;
-        }
     }
 
     @Override

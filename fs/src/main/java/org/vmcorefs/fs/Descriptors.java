@@ -1,4 +1,4 @@
-package org.vmcorefs.fs.fuse3;
+package org.vmcorefs.fs;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -14,12 +14,12 @@ import org.slf4j.LoggerFactory;
 import org.vmcorefs.machine.memory.FileMemory;
 
 /**
- * Our own descriptor of each backing file (a replayed image), to hand its bytes to libfuse for splicing.
- * The file is opened again by path and kept only if it is the very file the machine read.
+ * Our own descriptor of each backing file (a replayed image), to hand its bytes to libfuse for splicing, for
+ * both FUSE adapters. The file is opened again by path and kept only if it is the very file the machine read.
  */
-final class Descriptors {
+public final class Descriptors {
     private static final Logger LOG = LoggerFactory.getLogger(Descriptors.class);
-    static final int NO_FD = -1;
+    public static final int NO_FD = -1;
     private static final int O_RDONLY = 0;
     private static final int O_CLOEXEC = 02000000;
 
@@ -33,13 +33,31 @@ final class Descriptors {
     private final LibC libc = LibraryLoader.create(LibC.class).option(LibraryOption.IgnoreError, true).load("c");
     private final Map<FileMemory, Integer> fds = new ConcurrentHashMap<>();
 
+    /**
+     * The descriptor to splice bytes of {@code file} up to {@code end} from, or {@link #NO_FD}: none can be had,
+     * or the file was cut short while mounted (the ordinary read then reports it, EIO, where libfuse would
+     * silently return a short read).
+     */
+    public int forRun(FileMemory file, long end) {
+        int fd = of(file);
+        if (fd == NO_FD) {
+            return NO_FD;
+        }
+        try {
+            return file.channel().size() >= end ? fd : NO_FD;
+        } catch (IOException e) {
+            return NO_FD;
+        }
+    }
+
     /** The descriptor of {@code file}, or {@link #NO_FD} if it cannot be had. */
     int of(FileMemory file) {
         Integer fd = fds.get(file);
         return fd != null ? fd : fds.computeIfAbsent(file, this::openSame);
     }
 
-    void close() {
+    /** Closes them all (at unmount). */
+    public void close() {
         fds.values().forEach(fd -> {
             if (fd != NO_FD) {
                 libc.close(fd);

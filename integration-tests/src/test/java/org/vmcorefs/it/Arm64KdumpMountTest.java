@@ -208,6 +208,47 @@ class Arm64KdumpMountTest {
         }
     }
 
+    @Test
+    void drgnReadsTheArchitectureAndPhysicalMemory() throws Exception {
+        assumeTrue(Exec.has("drgn"), "drgn is missing (Debian: python3-drgn)");
+        long address = PHYS_OFFSET + 0x5678000L + 24;
+        Path script = Files.createTempFile("vmcorefs-drgn", ".py");
+        try {
+            Files.writeString(script, "print(prog.platform.arch)\nprint(prog.read(" + address + ", 32, True).hex())\n");
+            String out = Exec.run(120, null, List.of("drgn", "-q", "-c", vmcore.toString(), "--no-default-symbols",
+                    script.toString())).ok().stdout();
+            byte[] want = new byte[32];
+            for (int j = 0; j < want.length; j++) {
+                want[j] = memory.byteAt(address + j);
+            }
+            assertEquals("Architecture.AARCH64\n" + HexFormat.of().formatHex(want), out.trim(), out);
+        } finally {
+            Files.deleteIfExists(script);
+        }
+    }
+
+    /** vmcorefs save of a smaller arm64-kdump machine gives the mounted /proc/vmcore byte for byte. */
+    @Test
+    void saveCopiesTheVmcore() throws Exception {
+        Path dir = Files.createTempDirectory("vmcorefs-arm64-save");
+        Path out = dir.resolve("vmcore");
+        try (Mounted small = Mounted.mount("--profile", "arm64-kdump", "--memory", "512M", "--cpus", "2", "--seed",
+                "3", "--populated", "0.25")) {
+            Exec.Result save = Exec.run(300, null, List.of(Mounted.LAUNCHER.toString(), "save", "--progress", "none",
+                    small.root.toString(), out.toString()));
+            assertEquals(0, save.exit(), save.all());
+            Exec.Result cmp = Exec.run(300, "cmp", small.path("proc/vmcore").toString(), out.toString());
+            assertEquals(0, cmp.exit(), cmp.all());
+        } finally {
+            try (var files = Files.list(dir)) {
+                for (Path f : files.toList()) {
+                    Files.deleteIfExists(f);
+                }
+            }
+            Files.deleteIfExists(dir);
+        }
+    }
+
     /** The real /proc/vmcore of an in-guest kdump of Debian's arm64 kernel, replayed: cmp-identical. */
     @Test
     void realArm64KdumpReplaysByteIdentical() throws Exception {
@@ -216,6 +257,19 @@ class Arm64KdumpMountTest {
             Exec.Result cmp = Exec.run(600, "cmp", REAL.toString(), r.path("proc/vmcore").toString());
             assertEquals(0, cmp.exit(), cmp.all());
             assertTrue(Files.size(r.path("proc/vmcore")) == Files.size(REAL));
+            Path vmlinux = REAL.resolveSibling("vmlinux");
+            if (Exec.has("drgn") && Files.isReadable(vmlinux)) {
+                Path script = Files.createTempFile("vmcorefs-drgn", ".py");
+                try {
+                    Files.writeString(script, "print(prog['init_uts_ns'].name.release.string_().decode())\n");
+                    String out = Exec.run(180, null, List.of("drgn", "-q", "-c", r.path("proc/vmcore").toString(),
+                            "-s", vmlinux.toString(), "--main-symbols", script.toString())).ok().stdout();
+                    assertEquals(Files.readString(REAL.resolveSibling("KVER")).trim(), out.trim(),
+                            "drgn reads the release through the linear map and kimage_voffset");
+                } finally {
+                    Files.deleteIfExists(script);
+                }
+            }
         }
     }
 }

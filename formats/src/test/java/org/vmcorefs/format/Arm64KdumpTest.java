@@ -163,4 +163,25 @@ class Arm64KdumpTest {
         assertEquals(0xffff4c9380000000L, m.kernel().directMapBase(Architecture.ARM64),
                 "PAGE_OFFSET - PHYS_OFFSET, PHYS_OFFSET = 0xffffb36c80000000 (randomized memstart_addr)");
     }
+
+    /**
+     * QEMU's dump of the guest (another boot: its VMCOREINFO says KERNELOFFSET=53b0c0600000,
+     * NUMBER(kimage_voffset)=0xffffd3b088400000, NUMBER(PHYS_OFFSET)=0xffff9adec0000000) has only physical
+     * PT_LOADs: the mount adds the kernel image and the linear map as the kernel's /proc/vmcore has them.
+     */
+    @Test
+    void qemuDumpGetsTheKernelsMappingsFromVmcoreinfo() throws Exception {
+        Path qemu = REAL_VMCORE.resolveSibling("guest.elf");
+        Assumptions.assumeTrue(Files.isReadable(qemu), qemu + " (QEMU's dump of the arm64 guest) is missing");
+        Machine m = MachineFactory.create(MachineSpec.synthetic(CaptureEnvironments.ARM64_KDUMP, 0, 1, 1)
+                .withImage(qemu));
+        List<VmcoreView.Load> loads = VmcoreView.loads(m);
+        assertEquals(0xffff800008000000L + 0x53b0c0600000L, loads.get(0).vaddr(), "_text = KIMAGE_VADDR + KERNELOFFSET");
+        assertEquals(0x40200000L, loads.get(0).vaddr() - 0xffffd3b088400000L, "_text - kimage_voffset");
+        assertEquals(0x40200000L, loads.get(0).paddr());
+        assertEquals(new VmcoreView.Load(0xffff000000000000L - 0xffff9adec0000000L + 0x40000000L, 0x40000000L,
+                1L << 30), loads.get(1),
+                "paddr - PHYS_OFFSET + PAGE_OFFSET, as in the kernel's vmcore");
+        assertEquals(2, m.system().cpus().size());
+    }
 }

@@ -272,4 +272,25 @@ class Arm64KdumpMountTest {
             }
         }
     }
+
+    /**
+     * QEMU's dump-guest-memory of an arm64 guest has physical PT_LOADs only; the mount adds the kernel image
+     * and linear-map segments from its VMCOREINFO, so drgn reads the kernel's variables through the mount.
+     */
+    @Test
+    void qemuDumpOfAnArm64GuestReadsInDrgnThroughTheMount() throws Exception {
+        Path qemu = REAL.resolveSibling("guest.elf");
+        Path vmlinux = REAL.resolveSibling("vmlinux");
+        assumeTrue(Files.isReadable(qemu) && Files.isReadable(vmlinux), qemu + " or its vmlinux is missing");
+        assumeTrue(Exec.has("drgn"), "drgn is missing (Debian: python3-drgn)");
+        Path script = Files.createTempFile("vmcorefs-drgn", ".py");
+        try (Mounted r = Mounted.mount("--profile", "arm64-kdump", "--image", qemu.toString())) {
+            Files.writeString(script, "print(prog['init_uts_ns'].name.release.string_().decode())\n");
+            String out = Exec.run(180, null, List.of("drgn", "-q", "-c", r.path("proc/vmcore").toString(), "-s",
+                    vmlinux.toString(), "--main-symbols", script.toString())).ok().stdout();
+            assertEquals(Files.readString(REAL.resolveSibling("KVER")).trim(), out.trim());
+        } finally {
+            Files.deleteIfExists(script);
+        }
+    }
 }

@@ -24,6 +24,7 @@ run: build
 	@echo "  gdb -batch -ex 'info threads' -ex 'info registers' -c $(MNT)/proc/vmcore"
 	@echo "  dd if=$(MNT)/proc/vmcore bs=4096 skip=2 count=1 | xxd | head"
 	@echo "  bin/vmcorefs stats $(MNT)"
+	@echo "  bin/vmcorefs run $(MNT) -- ls -l /proc/vmcore /dev/oldmem   (tools at the real paths)"
 	@echo "  bin/vmcorefs unmount $(MNT)     (or: make stop)"
 
 stop:
@@ -46,13 +47,26 @@ soak: build
 	$(MVN) -pl integration-tests -am verify -Dtest=ConcurrentReadersTest -Dsurefire.failIfNoSpecifiedTests=false \
 	  -Dvmcorefs.soak.seconds=$(SOAK_SECONDS)
 
-# Fuzzing (Jazzer): each parser fuzzed for the time its @FuzzTest(maxDuration) gives (a minute or so);
-# a crash is saved under formats/src/test/resources/.../ParserFuzzTestInputs/ and so replayed by every
-# `make test` from then on.
-FUZZ_TARGETS ?= ParserFuzzTest\#imageFile ParserFuzzTest\#notes
+# Fuzzing (Jazzer): every input reader and control-file parser, one target at a time, each for the time its
+# @FuzzTest(maxDuration) gives (30-60 s; about 8 minutes in all). Prints the executions per target; a finding
+# is saved under the target's ...FuzzTestInputs/<target>/ in src/test/resources, so that every `make test`
+# replays it from then on, and the run stops there. Logs: target/fuzz/<target>.log.
+FUZZ_TARGETS ?= formats:ImageFuzzTest\#elfImage formats:ImageFuzzTest\#kdumpCompressedImage \
+  formats:ImageFuzzTest\#s390DumpImage formats:ImageFuzzTest\#rawOrForeignImage formats:ParserFuzzTest\#notes \
+  formats:ControlFileFuzzTest\#releaseRegion formats:ControlFileFuzzTest\#zcoreHsa \
+  formats:ControlFileFuzzTest\#zcoreReipl formats:ControlFileFuzzTest\#fadumpRegistered \
+  formats:ControlFileFuzzTest\#fadumpReleaseMem fs:CommandLineFuzzTest\#size fs:CommandLineFuzzTest\#crashkernel
 fuzz: deps
-	for t in $(FUZZ_TARGETS); do \
-	  JAZZER_FUZZ=1 $(MVN) -pl formats -am test -Dtest="$$t" -Dsurefire.failIfNoSpecifiedTests=false || exit 1; \
+	@mkdir -p target/fuzz
+	@for t in $(FUZZ_TARGETS); do \
+	  module=$${t%%:*}; test=$${t#*:}; log=target/fuzz/$$(echo $$test | tr '#' .).log; \
+	  if JAZZER_FUZZ=1 $(MVN) -pl $$module -am test -Dtest="$$test" -Dsurefire.failIfNoSpecifiedTests=false \
+	       >$$log 2>&1; then \
+	    echo "fuzz: $$test: $$(grep -ao 'Done [0-9]* runs in [0-9]* second(s)' $$log | tail -1)"; \
+	  else \
+	    echo "fuzz: $$test: FINDING (or failure); see $$log:"; grep -a -m5 -A8 'FuzzTestFinding\|== Java Exception' $$log; \
+	    exit 1; \
+	  fi; \
 	done
 
 clean:
@@ -64,10 +78,11 @@ clean:
 fixtures:
 	./scripts/make-fixtures.sh
 
-# make test first makes them if VMCOREFS_FIXTURES is unset and the cache has none; it goes on without
-# them if they cannot be made (the replay tests are then skipped, saying why).
+# make test first makes them if VMCOREFS_FIXTURES is unset and the cache has none. If they cannot be made
+# the replay tests FAIL, saying what is missing, unless VMCOREFS_MAY_SKIP=fixtures says that this machine
+# cannot have them (refused under CI=true; see README, Testing).
 .PHONY: fixtures-if-missing
 test: fixtures-if-missing
 fixtures-if-missing:
 	@[ -n "$$VMCOREFS_FIXTURES" ] || ./scripts/make-fixtures.sh --if-missing \
-	  || echo "make: no real dumps: the replay tests will be skipped"
+	  || echo "make: no real dumps: the replay tests will fail (VMCOREFS_MAY_SKIP=fixtures skips them off CI)"

@@ -5,7 +5,7 @@ Every figure is set against a peer measured in the same run: runs alternate betw
 peer, each figure is the median of at least 5 runs after a warm-up run.
 
   make bench                      all of it (about 15 minutes on 2 cores)
-  bench/bench.py --rounds 5 --only seq,random,mount,memory,saved,jmh
+  bench/bench.py --rounds 5 --only peers,seq,random,mount,memory,saved,jmh
 """
 import argparse
 import json
@@ -23,6 +23,9 @@ HOME = Path(__file__).resolve().parent.parent
 LAUNCHER = HOME / "bin" / "vmcorefs"
 WORK = Path(os.environ.get("VMCOREFS_BENCH_DIR", "/var/tmp/vmcorefs-bench"))
 GIB = 1 << 30
+# On this VM an idle vCPU's wake-up dominates a FUSE round trip: "pinned" runs put the server and its reader
+# on one CPU (taskset -c 0 for both), "unpinned" leaves them to the scheduler.
+PIN = ["taskset", "-c", "0"]
 
 
 def sh(*cmd, check=True, capture=True, timeout=600):
@@ -42,21 +45,22 @@ def mounted(path):
 class Mount:
     """A vmcorefs or bindfs mount that is always unmounted, by fusermount if need be."""
 
-    def __init__(self, kind, *args):
-        """kind: "vmcorefs", "bindfs" or the path of the C peer (splicefs)."""
+    def __init__(self, kind, *args, pin=False):
+        """kind: "vmcorefs", "bindfs" or the path of a C peer (splicefs, splicefs3); pin: server on CPU 0."""
         self.kind, self.args = kind, [str(a) for a in args]
         self.dir = Path(tempfile.mkdtemp(prefix=f"bench-{Path(kind).name}-", dir=WORK))
         self.seconds = None
+        self.pin = PIN if pin else []
 
     def __enter__(self):
         t0 = time.perf_counter()
         if self.kind == "vmcorefs":
-            sh(LAUNCHER, "mount", *self.args, self.dir)
+            sh(*self.pin, LAUNCHER, "mount", *self.args, self.dir)
         else:
             if self.kind == "bindfs":
-                sh("bindfs", *self.args, self.dir)
-            else:  # the C peer: its file, the mount point, then FUSE options
-                sh(self.kind, self.args[0], self.dir, *self.args[1:])
+                sh(*self.pin, "bindfs", *self.args, self.dir)
+            else:  # a C peer: its file, the mount point, then FUSE options
+                sh(*self.pin, self.kind, self.args[0], self.dir, *self.args[1:])
             while not mounted(self.dir):
                 time.sleep(0.001)
         self.seconds = time.perf_counter() - t0
@@ -73,14 +77,14 @@ class Mount:
         if self.kind == "vmcorefs":
             sh(LAUNCHER, "unmount", self.dir, check=False)
         if mounted(self.dir):
-            sh("fusermount", "-u", "-z", self.dir, check=False)
+            sh("fusermount3" if shutil.which("fusermount3") else "fusermount", "-u", "-z", self.dir, check=False)
         if not mounted(self.dir):
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def dd_rate(path, bs="1M"):
-    """Bytes per second of `dd` reading the whole file."""
-    r = sh("dd", f"if={path}", "of=/dev/null", f"bs={bs}")
+def dd_rate(path, bs="1M", pin=False):
+    """Bytes per second of `dd` reading the whole file (on CPU 0 if pin)."""
+    r = sh(*(PIN if pin else []), "dd", f"if={path}", "of=/dev/null", f"bs={bs}")
     # "N bytes (4.3 GB, 4.0 GiB) copied, 1.61873 s, 2.7 GB/s": bytes first, seconds second to last.
     last = r.stderr.strip().splitlines()[-1]
     size = int(last.split()[0])
@@ -140,8 +144,77 @@ def splicefs():
     return exe
 
 
-def c_peer(img):
-    return Mount(str(splicefs()), img, "-s", "-o", "splice_write", "-o", "ro")
+def splicefs3():
+    """bench/peer/splicefs3.c built here: the libfuse 3 adapter's design (low-level API, fuse_reply_data naming
+    the image's descriptor, splice, requests of 252 pages, direct_io, one thread) in C."""
+    exe = WORK / "splicefs3"
+    src = HOME / "bench" / "peer" / "splicefs3.c"
+    if not exe.exists() or exe.stat().st_mtime < src.stat().st_mtime:
+        flags = sh("pkg-config", "--cflags", "--libs", "fuse3").stdout.split()
+        sh("gcc", "-O2", "-Wall", "-o", exe, src, *flags)
+    return exe
+
+
+def c_peer(img, pin=False):
+    return Mount(str(splicefs()), img, "-s", "-o", "splice_write", "-o", "ro", pin=pin)
+
+
+def c_peer3(img, pin=False, *extra):
+    return Mount(str(splicefs3()), img, *extra, "-o", "ro", pin=pin)
+
+
+# The servers of the peer comparison, alternating in every round: name -> (mount maker, file in the mount).
+def servers(img, src, pin):
+    return {
+        "vmcorefs --fuse 3": (lambda: Mount("vmcorefs", "--fuse", "3", "--image", img, pin=pin), "proc/vmcore"),
+        "vmcorefs --fuse 2": (lambda: Mount("vmcorefs", "--fuse", "2", "--image", img, pin=pin), "proc/vmcore"),
+        "C peer, libfuse 3 (splicefs3)": (lambda: c_peer3(img, pin), "file"),
+        "C peer, libfuse 2 (splicefs)": (lambda: c_peer(img, pin), "file"),
+        "bindfs -o ro": (lambda: Mount("bindfs", "-o", "ro", src, pin=pin), "raw4g.img"),
+    }
+
+
+def bench_peers(t, rounds):
+    """First sequential read and random 4 KiB p50 of every server, pinned and unpinned, against the page cache,
+    bindfs and the C peer of the same design (the issue's targets)."""
+    img, src = raw_image()
+    for pin in (True, False):
+        cond = "pinned (server and reader on CPU 0)" if pin else "unpinned"
+        print(f"peers, {cond}: first sequential read of the 4 GiB image (dd bs=1M)", flush=True)
+        srv = servers(img, src, pin)
+        seq = {k: [] for k in list(srv) + ["page cache"]}
+        for i in range(rounds + 1):
+            for name, (mk, f) in srv.items():
+                with mk() as m:
+                    r = dd_rate(m.dir / f, pin=pin)
+                if i:
+                    seq[name].append(r)
+            r = dd_rate(img, pin=pin)
+            if i:
+                seq["page cache"].append(r)
+        m = {k: median(v) for k, v in seq.items()}
+        c3 = m["C peer, libfuse 3 (splicefs3)"]
+        for name in list(srv) + ["page cache"]:
+            target = ">= 0.9x C peer 3, >= 0.6x page cache" if name == "vmcorefs --fuse 3" else ""
+            t.add(f"peers, {cond}", f"first sequential read: {name}", gbs(m[name]), "page cache",
+                  gbs(m["page cache"]), f"{m[name] / m['page cache']:.2f}x; {m[name] / m['bindfs -o ro']:.2f}x bindfs; "
+                  f"{m[name] / c3:.2f}x C peer 3", target)
+        for jobs in (1, 4):
+            print(f"peers, {cond}: random 4 KiB reads, {jobs} reader(s)", flush=True)
+            lat = {k: [] for k in srv}
+            for i in range(rounds + 1):
+                for name, (mk, f) in srv.items():
+                    with mk() as mnt:
+                        r = fio(mnt.dir / f, jobs, 3, pin=pin)
+                    if i:
+                        lat[name].append(r[1])
+            p50 = {k: median(v) for k, v in lat.items()}
+            c3 = p50["C peer, libfuse 3 (splicefs3)"]
+            for name in srv:
+                target = "<= 1.1x C peer 3, <= 0.9x bindfs" if name == "vmcorefs --fuse 3" else ""
+                t.add(f"peers, {cond}", f"random 4 KiB p50, {jobs} reader(s): {name}", f"{p50[name]:.1f} us",
+                      "bindfs -o ro", f"{p50['bindfs -o ro']:.1f} us",
+                      f"{p50[name] / p50['bindfs -o ro']:.2f}x; {p50[name] / c3:.2f}x C peer 3", target)
 
 
 def bench_sequential(t, rounds):
@@ -185,8 +258,8 @@ def bench_sequential(t, rounds):
           f"{m['v2'] / m['b2']:.2f}x", "")
 
 
-def fio(path, jobs, seconds):
-    r = sh("fio", "--name=rand", f"--filename={path}", "--rw=randread", "--bs=4k", "--ioengine=psync",
+def fio(path, jobs, seconds, pin=False):
+    r = sh(*(PIN if pin else []), "fio", "--name=rand", f"--filename={path}", "--rw=randread", "--bs=4k", "--ioengine=psync",
            f"--numjobs={jobs}", "--group_reporting", "--time_based", f"--runtime={seconds}",
            "--output-format=json", "--invalidate=0", timeout=seconds * 4 + 60)
     job = json.loads(r.stdout[r.stdout.index("{"):])["jobs"][0]["read"]
@@ -338,16 +411,16 @@ def bench_jmh(t):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=5, help="measured runs per figure (after one warm-up run)")
-    ap.add_argument("--only", default="seq,random,mount,memory,saved,jmh")
+    ap.add_argument("--only", default="peers,seq,random,mount,memory,saved,jmh")
     args = ap.parse_args()
     if args.rounds < 5:
         print("bench: note: fewer than 5 rounds; figures are medians of", args.rounds, flush=True)
     WORK.mkdir(parents=True, exist_ok=True)
-    for tool in ("bindfs", "fio", "fusermount", "readelf"):
+    for tool in ("bindfs", "fio", "fusermount", "readelf", "taskset"):
         if not shutil.which(tool):
             raise SystemExit(f"bench: {tool} is missing (make bench installs it: scripts/install-deps.sh)")
     t = Table()
-    parts = {"seq": lambda: bench_sequential(t, args.rounds), "random": lambda: bench_random(t, args.rounds),
+    parts = {"peers": lambda: bench_peers(t, args.rounds), "seq": lambda: bench_sequential(t, args.rounds), "random": lambda: bench_random(t, args.rounds),
              "mount": lambda: bench_mount(t, args.rounds), "memory": lambda: bench_memory(t),
              "saved": lambda: bench_saved(t, args.rounds), "jmh": lambda: bench_jmh(t)}
     for name in args.only.split(","):

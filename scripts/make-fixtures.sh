@@ -22,7 +22,7 @@ if [ "${1:-}" = --if-missing ] && [ -e "$dir/vmlinux" ] \
 fi
 if [ ! -f "$maker" ]; then
     echo "make-fixtures: cannot make real dumps: $maker is not there (it comes with the project's shared/" \
-         "directory beside the clone); the replay tests will be skipped" >&2
+         "directory beside the clone); the replay tests will fail unless VMCOREFS_MAY_SKIP=fixtures" >&2
     exit 1
 fi
 if [ "$(id -u)" != 0 ]; then

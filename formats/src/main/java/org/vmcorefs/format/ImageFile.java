@@ -55,6 +55,15 @@ public final class ImageFile {
         return path;
     }
 
+    /** Gives the descriptor back, for an image that was refused: nothing may read it afterwards. */
+    void close() {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            // Nothing was written through it: nothing to lose.
+        }
+    }
+
     /** The file's size when it was opened. */
     public long size() {
         return size;

@@ -2,7 +2,6 @@ package org.vmcorefs.format;
 
 import java.nio.ByteBuffer;
 import org.vmcorefs.machine.DumpException;
-import org.vmcorefs.machine.FileExtent;
 import org.vmcorefs.machine.Errno;
 
 /**
@@ -37,10 +36,10 @@ public class LayoutFile implements VirtualFile {
         return layout.read(offset, dst);
     }
 
-    /** The layout's answer, for a file whose content never changes; subclasses that check state get null. */
+    /** One lookup in the layout for a file whose content never changes; the others copy, checking their state. */
     @Override
-    public FileExtent fileExtent(long offset, long length) {
-        return changes() ? null : layout.fileExtent(offset, length);
+    public int read(long offset, int length, ReadTarget target) throws DumpException {
+        return changes() ? read(offset, target.buffer(length)) : layout.read(offset, length, target);
     }
 
     @Override

@@ -34,17 +34,25 @@ public final class MachineFactory {
 
     private static Machine build(MachineSpec spec) throws DumpException {
         CaptureEnvironment env = spec.profile();
-        CrashedSystem system = crashedSystem(spec);
-        if (spec.kernel() != null) {
-            system = KernelImage.plant(system, spec.kernel());
-        }
-        checkArchitecture(system.architecture(), env);
-        SyntheticMemory capture = new SyntheticMemory(spec.seed() ^ CAPTURE_SEED, 1.0);
+        ImageFile image = spec.image() == null ? null : ImageFile.open(spec.image());
         try {
+            CrashedSystem system = crashedSystem(spec, image);
+            if (spec.kernel() != null) {
+                system = KernelImage.plant(system, spec.kernel());
+            }
+            checkArchitecture(system.architecture(), env);
+            SyntheticMemory capture = new SyntheticMemory(spec.seed() ^ CAPTURE_SEED, 1.0);
             env.validate(spec);
             return env.build(system, spec, capture);
-        } catch (IllegalArgumentException e) {
-            throw new DumpException(Errno.EINVAL, e.getMessage(), e);
+        } catch (DumpException | RuntimeException e) {
+            // A refused image leaves no descriptor behind (a served one stays open for the mount's life).
+            if (image != null) {
+                image.close();
+            }
+            if (e instanceof IllegalArgumentException) {
+                throw new DumpException(Errno.EINVAL, e.getMessage(), e);
+            }
+            throw e;
         }
     }
 
@@ -56,7 +64,7 @@ public final class MachineFactory {
     }
 
     /** The crashed system: synthetic without an image, else what the first input format accepting it reads. */
-    static CrashedSystem crashedSystem(MachineSpec spec) throws DumpException {
+    static CrashedSystem crashedSystem(MachineSpec spec, ImageFile image) throws DumpException {
         Architecture arch = spec.profile().architecture();
         if (spec.image() == null) {
             Instant crashTime = spec.crashTime() != null ? spec.crashTime() : MachineSpec.DEFAULT_CRASH_TIME;
@@ -64,7 +72,7 @@ public final class MachineFactory {
         }
         InputContext context = new InputContext(arch, spec.crashTime(),
                 (a, crashTime) -> synthetic(a, spec.withImage(null), new SyntheticMemory(spec.seed(), 1.0), crashTime));
-        return InputFormats.read(ImageFile.open(spec.image()), context);
+        return InputFormats.read(image, context);
     }
 
     private static CrashedSystem synthetic(Architecture arch, MachineSpec spec, SyntheticMemory memory,

@@ -2,7 +2,6 @@ package org.vmcorefs.format;
 
 import java.nio.ByteBuffer;
 import org.vmcorefs.machine.DumpException;
-import org.vmcorefs.machine.FileExtent;
 import org.vmcorefs.machine.Errno;
 
 /** A file the mount shows: a size, positional reads clamped at the size, and writes where the kernel has them. */
@@ -20,12 +19,14 @@ public interface VirtualFile {
     int read(long offset, ByteBuffer dst) throws DumpException;
 
     /**
-     * The run of a file whose bytes are exactly this file's [offset, offset + length), so that a front end
-     * may pass them on without reading them; null when there is none, which is always correct. Only files
-     * whose content never {@link #changes() changes} answer: the others check their state on every read.
+     * Serves up to {@code length} bytes at {@code offset} to {@code target}: either as the run of a backing file
+     * that holds exactly them, when the file has one and the target takes it, or copied into
+     * {@code target.buffer(length)}. Returns the count, 0 at or past the end; inside the file the read is full.
+     * Files whose content {@link #changes() changes} always copy, through {@link #read(long, ByteBuffer)}, so that
+     * they check their state on every read.
      */
-    default FileExtent fileExtent(long offset, long length) {
-        return null;
+    default int read(long offset, int length, ReadTarget target) throws DumpException {
+        return read(offset, target.buffer(length));
     }
 
     /** Writes {@code src} at {@code offset}; returns the count accepted. */

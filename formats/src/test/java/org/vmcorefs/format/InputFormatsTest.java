@@ -123,4 +123,29 @@ class InputFormatsTest {
         assertEquals(16, image.head(16).remaining());
         assertEquals(100, image.head(4096).remaining());
     }
+
+    /** A refused image gives its descriptor back at once, not when the collector gets round to it. */
+    @Test
+    void refusedImagesLeaveNoDescriptorOpen(@TempDir Path dir) throws Exception {
+        Path raw = dir.resolve("raw.img");
+        Files.write(raw, new byte[1 << 20]);
+        Path diskdump = dir.resolve("diskdump");
+        Files.write(diskdump, "DISKDUMP and then some".getBytes(StandardCharsets.ISO_8859_1));
+        MachineSpec wrongProfile = MachineSpec.synthetic(CaptureEnvironments.S390X_ZFCPDUMP, 64L << 20, 1, 1)
+                .withImage(raw).withOption("--hsa-size", "64M");
+        MachineSpec foreign = MachineSpec.synthetic(CaptureEnvironments.X86_64_KDUMP, 64L << 20, 1, 1)
+                .withImage(diskdump);
+        long before = openDescriptors();
+        for (int i = 0; i < 50; i++) {
+            assertThrows(org.vmcorefs.machine.DumpException.class, () -> MachineFactory.create(wrongProfile));
+            assertThrows(FormatException.class, () -> MachineFactory.create(foreign));
+        }
+        assertTrue(openDescriptors() <= before + 2, "descriptors " + before + " -> " + openDescriptors());
+    }
+
+    private static long openDescriptors() throws java.io.IOException {
+        try (var s = Files.list(Path.of("/proc/self/fd"))) {
+            return s.count();
+        }
+    }
 }

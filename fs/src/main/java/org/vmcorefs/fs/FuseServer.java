@@ -14,6 +14,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vmcorefs.format.CaptureEnvironment;
 import org.vmcorefs.format.DumpTree;
+import org.vmcorefs.fs.fuse3.Fuse3Mount;
 import org.vmcorefs.machine.Machine;
 
 /** A mount's life in the daemon: the tree, the FUSE loop, readiness, and the unmount on a signal. */
@@ -42,8 +43,21 @@ final class FuseServer {
         about.put("splice", splice);
         tree.add(StatsFile.PATH, new StatsFile(machine, stats, about));
         tree.add(ZeroRangesFile.PATH, ZeroRangesFile.of(tree));
+        ReadMap readMap = new ReadMap(machine, tree);
+        stats.map(readMap);
+        tree.add(ReadMapFile.PATH, new ReadMapFile(readMap, stats));
         com.sun.security.auth.module.UnixSystem user = new com.sun.security.auth.module.UnixSystem();
-        VmcoreFs fs = new VmcoreFs(tree, stats, user.getUid(), user.getGid(), !c.pageCache,
+        boolean fuse3 = c.fuse == null ? Fuse3Mount.available() : c.fuse.equals("3");
+        if (!fuse3 && c.fuse == null) {
+            LOG.info("libfuse 3 is not available ({}): serving with jnr-fuse on libfuse 2", Fuse3Mount.whyNot());
+        } else if (fuse3 && !Fuse3Mount.available()) {
+            System.err.println("vmcorefs: --fuse 3: " + Fuse3Mount.whyNot());
+            return ExitCode.FAILED;
+        }
+        about.put("fuse", fuse3 ? 3 : 2);
+        Fuse3Mount fs3 = fuse3 ? new Fuse3Mount(tree, stats, user.getUid(), user.getGid(), !c.pageCache, splice)
+                : null;
+        VmcoreFs fs = fuse3 ? null : new VmcoreFs(tree, stats, user.getUid(), user.getGid(), !c.pageCache,
                 new ReadBuffers(splice));
 
         List<String> opts = new ArrayList<>(List.of("-o", "fsname=vmcorefs", "-o", "subtype=vmcorefs", "-o",
@@ -61,7 +75,11 @@ final class FuseServer {
         }
         Thread loop = new Thread(() -> {
             try {
-                fs.mount(mp, true, c.debugFuse, opts.toArray(new String[0]));
+                if (fs3 != null) {
+                    fs3.serve(mp, c.allowOther, c.multithreaded, c.debugFuse);
+                } else {
+                    fs.mount(mp, true, c.debugFuse, opts.toArray(new String[0]));
+                }
             } catch (Throwable e) {
                 LOG.error("FUSE mount of {} failed", mp, e);
                 System.err.println("vmcorefs: mount failed: " + e.getMessage());

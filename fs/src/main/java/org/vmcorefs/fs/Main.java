@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         description = {
             "Serves a crashed machine's dump interfaces (/proc/vmcore, /dev/oldmem, ...) as real files,",
             "from a simulated machine or a real dump replayed as one."},
-        subcommands = {MountCommand.class, UnmountCommand.class, StatsCommand.class, SaveCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {MountCommand.class, UnmountCommand.class, StatsCommand.class, SaveCommand.class, RunCommand.class, CommandLine.HelpCommand.class},
         footerHeading = "%nExit codes:%n",
         footer = {
             "  0  success",
@@ -16,7 +16,7 @@ import picocli.CommandLine.Command;
             "  2  bad usage",
             "  3  the machine could not be built (bad parameters, missing or corrupt image)",
             "  4  the mount point is missing, not a directory, not empty, or already mounted",
-            "  5  not mounted (unmount, stats)",
+            "  5  not mounted (unmount, stats, run)",
             "",
             "Examples:",
             "  vmcorefs mount ./mnt                          # 1 GiB synthetic x86_64 kdump machine",
@@ -24,6 +24,7 @@ import picocli.CommandLine.Command;
             "  vmcorefs mount --image guest.elf ./mnt        # replay a QEMU or /proc/vmcore dump",
             "  vmcorefs stats ./mnt",
             "  vmcorefs save ./mnt /var/tmp/vmcore           # copy the dump away (see save --help)",
+            "  vmcorefs run ./mnt -- kdump-config savecore   # a tool at the real paths (see run --help)",
             "  vmcorefs unmount ./mnt"})
 public final class Main {
     private Main() {
@@ -36,6 +37,7 @@ public final class Main {
     static int run(String... args) {
         CommandLine cl = new CommandLine(Main.class);
         MountCommand.addEnvironments(cl.getSubcommands().get("mount"));
+        cl.getSubcommands().get("run").setStopAtPositional(true); // COMMAND's own options are its own
         cl.setExecutionExceptionHandler((e, line, parsed) -> {
             line.getErr().println("vmcorefs: " + e.getMessage());
             return ExitCode.FAILED;

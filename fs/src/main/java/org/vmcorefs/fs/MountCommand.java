@@ -115,6 +115,12 @@ final class MountCommand implements Callable<Integer> {
                     + "(--saved-area-latency-us) then holds up only the reads that wait for it.")
     boolean multithreaded;
 
+    @Option(names = "--fuse", paramLabel = "3|2",
+            description = "Which FUSE adapter serves the files: 3, libfuse 3's low-level API (inode numbers, replies "
+                    + "from a reused native buffer, requests up to 1008 KiB), or 2, jnr-fuse on libfuse 2 (for "
+                    + "machines without libfuse 3). Default: 3 where libfuse3.so.3 loads, else 2.")
+    String fuse;
+
     @Option(names = "--no-splice",
             description = "Copy every read through vmcorefs. Default: bytes that come straight from the replayed "
                     + "image are handed to libfuse as the image's descriptor and offset, and the kernel moves them "
@@ -199,6 +205,9 @@ final class MountCommand implements Callable<Integer> {
             // The parent only checks and starts the daemon: its log would be noise on the user's terminal.
             ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME))
                     .setLevel(ch.qos.logback.classic.Level.WARN);
+        }
+        if (fuse != null && !fuse.equals("2") && !fuse.equals("3")) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--fuse: '" + fuse + "' is neither 3 nor 2");
         }
         MachineSpec ms = MountSpec.of(this);
         Path mp;

@@ -6,7 +6,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /** What the mount has served, per file: reads, bytes read, writes, failed operations. */
-final class MountStats {
+public final class MountStats {
     /** Counters of one file. */
     static final class FileCounters {
         final LongAdder reads = new LongAdder();
@@ -28,17 +28,31 @@ final class MountStats {
     }
 
     private final Map<String, FileCounters> files = new ConcurrentHashMap<>();
+    private volatile ReadMap map;
+
+    /** Where reads also mark the memory they touched ({@link ReadMap}). */
+    void map(ReadMap readMap) {
+        this.map = readMap;
+    }
+
+    /** A read of {@code bytes} at {@code offset} of {@code path} was served: the map marks the memory behind it. */
+    public void touched(String path, long offset, long bytes) {
+        ReadMap m = map;
+        if (m != null) {
+            m.read(path, offset, bytes);
+        }
+    }
 
     private FileCounters of(String path) {
         return files.computeIfAbsent(path, p -> new FileCounters());
     }
 
-    void read(String path, int bytes) {
+    public void read(String path, int bytes) {
         counted(path, bytes);
     }
 
     /** A read served as a backing file's descriptor and offset (see {@link ReadBuffers}). */
-    void readByDescriptor(String path, long bytes) {
+    public void readByDescriptor(String path, long bytes) {
         counted(path, bytes).bytesByDescriptor.add(bytes);
     }
 
@@ -49,11 +63,11 @@ final class MountStats {
         return c;
     }
 
-    void wrote(String path, int bytes) {
+    public void wrote(String path, int bytes) {
         of(path).writes.increment();
     }
 
-    void failed(String path) {
+    public void failed(String path) {
         of(path).errors.increment();
     }
 

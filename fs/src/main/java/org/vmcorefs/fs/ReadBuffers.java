@@ -10,12 +10,9 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import jnr.ffi.LibraryLoader;
-import jnr.ffi.Pointer;
-import jnr.ffi.types.size_t;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.vmcorefs.format.VirtualFile;
-import org.vmcorefs.machine.FileExtent;
+import org.vmcorefs.format.ReadTarget;
 import org.vmcorefs.machine.FileMemory;
 
 /**
@@ -23,17 +20,14 @@ import org.vmcorefs.machine.FileMemory;
  * backing file (a replayed image) are handed over as the file's descriptor and offset: libfuse then moves them
  * to the kernel itself, by splice with {@code -o splice_write}, without passing through Java. Other bytes are
  * read into a buffer. libfuse frees what it gets with free(), so everything here comes from the C library's
- * malloc.
+ * malloc (jffi's allocateMemory is malloc). Each thread has one {@link Reply}, reused read after read, so a
+ * read allocates nothing on the Java heap.
  */
 final class ReadBuffers {
     private static final Logger LOG = LoggerFactory.getLogger(ReadBuffers.class);
 
     /** The C library calls used here. */
     public interface LibC {
-        Pointer malloc(@size_t long size);
-
-        void free(Pointer p);
-
         int open(String path, int flags);
 
         int close(int fd);
@@ -65,6 +59,7 @@ final class ReadBuffers {
     private final boolean useDescriptors;
     /** Our own descriptor of each backing file, or NO_FD when it cannot be had or is not the same file. */
     private final Map<FileMemory, Integer> descriptors = new ConcurrentHashMap<>();
+    private final ThreadLocal<Reply> replies = ThreadLocal.withInitial(Reply::new);
 
     /** @param useDescriptors whether file-backed bytes may be handed over as descriptors at all */
     ReadBuffers(boolean useDescriptors) {
@@ -72,86 +67,103 @@ final class ReadBuffers {
         this.useDescriptors = useDescriptors;
     }
 
+    /** This thread's reply, empty, for the next read. */
+    Reply reply() {
+        Reply r = replies.get();
+        r.bufvec = 0;
+        r.byDescriptor = false;
+        return r;
+    }
+
     /**
-     * A bufvec naming {@code f}'s bytes [offset, offset + length) (all inside the file) in a backing file's
-     * descriptor, or null if they must be read instead.
+     * One read's reply: the bufvec that names the backing file's bytes, or the one over a buffer the bytes are
+     * copied into. Either way libfuse gets it and frees it; after a failed read, {@link #free} does.
      */
-    Pointer descriptor(VirtualFile f, long offset, long length) {
-        if (!useDescriptors || length < MIN_DESCRIPTOR_READ) {
-            return null;
-        }
-        FileExtent extent = f.fileExtent(offset, length);
-        if (extent == null) {
-            return null;
-        }
-        FileMemory file = extent.file();
-        int fd = descriptors.computeIfAbsent(file, this::openSame);
-        if (fd == NO_FD) {
-            return null;
-        }
-        try {
-            // A backing file cut short while mounted: the ordinary read reports it (EIO), where libfuse
-            // would silently return a short read.
-            if (file.channel().size() < extent.end()) {
-                return null;
+    final class Reply implements ReadTarget {
+        private long bufvec;
+        private boolean byDescriptor;
+        /** The last buffer handed out, over native memory at {@code viewAddress}. */
+        private long viewAddress;
+        private ByteBuffer view;
+
+        /** Takes runs of a file we have our own descriptor of, two pages and more, that the file still holds. */
+        @Override
+        public boolean takeRun(FileMemory file, long offset, int length) {
+            if (!useDescriptors || length < MIN_DESCRIPTOR_READ) {
+                return false;
             }
-        } catch (IOException e) {
-            return null;
+            Integer fd = descriptors.get(file);
+            if (fd == null) {
+                fd = descriptors.computeIfAbsent(file, ReadBuffers.this::openSame);
+            }
+            if (fd == NO_FD) {
+                return false;
+            }
+            try {
+                // A backing file cut short while mounted: the ordinary read reports it (EIO), where libfuse
+                // would silently return a short read.
+                if (file.channel().size() < offset + length) {
+                    return false;
+                }
+            } catch (IOException e) {
+                return false;
+            }
+            long v = newBufvec();
+            IO.putLong(v + BUF_SIZE, length);
+            IO.putInt(v + BUF_FLAGS, FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
+            IO.putInt(v + BUF_FD, fd);
+            IO.putLong(v + BUF_POS, offset);
+            bufvec = v;
+            byDescriptor = true;
+            return true;
         }
-        Pointer v = bufvec();
-        IO.putLong(v.address() + BUF_SIZE, extent.length());
-        IO.putInt(v.address() + BUF_FLAGS, FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
-        IO.putInt(v.address() + BUF_FD, fd);
-        IO.putLong(v.address() + BUF_POS, extent.offset());
-        return v;
-    }
 
-    /** A bufvec over a fresh buffer of {@code size} bytes; {@link #data} gives it to the reader. */
-    Pointer buffer(long size) {
-        Pointer v = bufvec();
-        Pointer mem = libc.malloc(Math.max(size, 1));
-        if (mem == null) {
-            libc.free(v);
-            throw new OutOfMemoryError("malloc of " + size + " bytes for a read failed");
+        /**
+         * A fresh malloc'd buffer of {@code length} bytes in a bufvec. malloc hands a thread the block libfuse
+         * freed after its previous read, so the direct ByteBuffer over it (a JNI call to make, about a tenth of
+         * a small read's time in Java) is nearly always the last one again.
+         */
+        @Override
+        public ByteBuffer buffer(int length) {
+            long v = newBufvec();
+            long mem = IO.allocateMemory(Math.max(length, 1), false);
+            if (mem == 0) {
+                IO.freeMemory(v);
+                throw new OutOfMemoryError("malloc of " + length + " bytes for a read failed");
+            }
+            IO.putAddress(v + BUF_MEM, mem);
+            bufvec = v;
+            if (view == null || viewAddress != mem || view.capacity() < length) {
+                view = IO.newDirectByteBuffer(mem, length);
+                viewAddress = mem;
+            }
+            return view.clear().limit(length);
         }
-        IO.putAddress(v.address() + BUF_MEM, mem.address());
-        return v;
-    }
 
-    /** A ByteBuffer over native memory at {@code address}, {@code capacity} bytes. */
-    private record View(long address, ByteBuffer buffer) {
-    }
-
-    /**
-     * Each thread's last view: malloc hands a thread the block libfuse freed after its previous read, so the
-     * view is nearly always reusable, and making one (a JNI call) measured about a tenth of a small read's
-     * time in Java.
-     */
-    private final ThreadLocal<View> lastView = new ThreadLocal<>();
-
-    /** The buffer of a bufvec made by {@link #buffer} ({@code size} bytes), to read into. */
-    ByteBuffer data(Pointer bufvec, int size) {
-        long mem = IO.getAddress(bufvec.address() + BUF_MEM);
-        View v = lastView.get();
-        if (v == null || v.address != mem || v.buffer.capacity() < size) {
-            v = new View(mem, IO.newDirectByteBuffer(mem, size));
-            lastView.set(v);
+        /** Whether the bytes went as a backing file's descriptor and offset. */
+        boolean byDescriptor() {
+            return byDescriptor;
         }
-        return v.buffer.clear().limit(size);
-    }
 
-    /** Sets how many bytes the bufvec's buffer holds. */
-    static void setSize(Pointer bufvec, long size) {
-        IO.putLong(bufvec.address() + BUF_SIZE, size);
-    }
-
-    /** Frees a bufvec that is not handed to libfuse (after a failed read). */
-    void free(Pointer bufvec) {
-        long mem = IO.getAddress(bufvec.address() + BUF_MEM);
-        if (mem != 0) {
-            libc.free(jnr.ffi.Runtime.getSystemRuntime().getMemoryManager().newPointer(mem));
+        /** The bufvec to hand to libfuse, after a read that returned {@code count} bytes. */
+        long bufvec(int count) {
+            if (!byDescriptor) {
+                IO.putLong(bufvec + BUF_SIZE, count);
+            }
+            return bufvec;
         }
-        libc.free(bufvec);
+
+        /** Frees the bufvec (and its buffer) of a read that failed: libfuse never gets it. */
+        void free() {
+            if (bufvec != 0) {
+                long mem = IO.getAddress(bufvec + BUF_MEM);
+                if (mem != 0) {
+                    IO.freeMemory(mem);
+                }
+                IO.freeMemory(bufvec);
+                bufvec = 0;
+            }
+        }
     }
 
     /** Closes our descriptors (at unmount). */
@@ -164,13 +176,13 @@ final class ReadBuffers {
         descriptors.clear();
     }
 
-    private Pointer bufvec() {
-        Pointer v = libc.malloc(BUFVEC_SIZE);
-        if (v == null) {
+    /** A zeroed bufvec of one buffer (idx, off, flags, mem: 0). */
+    private static long newBufvec() {
+        long v = IO.allocateMemory(BUFVEC_SIZE, true);
+        if (v == 0) {
             throw new OutOfMemoryError("malloc of a fuse_bufvec failed");
         }
-        IO.setMemory(v.address(), BUFVEC_SIZE, (byte) 0); // idx, off, flags, mem: 0
-        IO.putLong(v.address() + COUNT, 1);
+        IO.putLong(v + COUNT, 1);
         return v;
     }
 

@@ -141,9 +141,10 @@ final class VmcoreFs extends FuseStubFS {
     }
 
     /**
-     * Every read (libfuse calls read_buf, never read, when it is implemented): bytes that are one run of a
-     * backing file go back as that file's descriptor and offset (libfuse moves them, by splice when mounted
-     * with splice_write); the others are read into a buffer libfuse frees.
+     * Every read (libfuse calls read_buf, never read, when it is implemented), served with one lookup in the
+     * file: bytes that are one run of a backing file go back as that file's descriptor and offset (libfuse moves
+     * them, by splice when mounted with splice_write); the others are read into a buffer libfuse frees. Nothing
+     * is allocated on the Java heap here (this thread's {@link ReadBuffers.Reply} is reused).
      */
     @Override
     public int read_buf(String path, Pointer bufp, @size_t long size, @off_t long offset, FuseFileInfo fi) {
@@ -154,27 +155,19 @@ final class VmcoreFs extends FuseStubFS {
         if (offset < 0) {
             return -ErrorCodes.EINVAL();
         }
-        Pointer v = null;
+        ReadBuffers.Reply reply = buffers.reply();
         try {
-            if (!f.changes()) { // only immutable files have backing-file runs; this also spares size() of reports
-                long n = Math.min(size, f.size() - offset);
-                v = buffers.descriptor(f, offset, n);
-                if (v != null) {
-                    stats.readByDescriptor(path, n);
-                    bufp.putAddress(0, v.address());
-                    return 0;
-                }
+            int n = f.read(offset, (int) size, reply);
+            if (reply.byDescriptor()) {
+                stats.readByDescriptor(path, n);
+            } else {
+                stats.read(path, n);
             }
-            v = buffers.buffer(size);
-            int n = f.read(offset, buffers.data(v, (int) size));
-            ReadBuffers.setSize(v, n);
-            stats.read(path, n);
-            bufp.putAddress(0, v.address());
+            stats.touched(path, offset, n);
+            bufp.putAddress(0, reply.bufvec(n));
             return 0;
         } catch (Throwable e) {
-            if (v != null) {
-                buffers.free(v);
-            }
+            reply.free();
             stats.failed(path);
             return errno("read", path, offset, size, e);
         }

@@ -23,7 +23,7 @@ class HelpTest {
         String help = commandLine().getUsageMessage(CommandLine.Help.Ansi.OFF);
         String commands = help.substring(help.indexOf("Commands:"), help.indexOf("Exit codes:"));
         List<String> rows = commands.lines().skip(1).filter(l -> !l.isBlank()).toList();
-        assertEquals(5, rows.size(), commands);
+        assertEquals(6, rows.size(), commands);
         for (String row : rows) {
             assertTrue(row.endsWith("."), "cut short: " + row);
         }

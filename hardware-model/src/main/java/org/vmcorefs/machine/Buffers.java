@@ -2,7 +2,7 @@ package org.vmcorefs.machine;
 
 import java.nio.ByteBuffer;
 
-/** Small helpers on ByteBuffers used on the read path. */
+/** Small helpers on ByteBuffers used on the read path; none allocates. */
 public final class Buffers {
     private static final ByteBuffer ZERO_PAGE = ByteBuffer.allocateDirect(64 * 1024).asReadOnlyBuffer();
 
@@ -13,13 +13,28 @@ public final class Buffers {
     public static void zero(ByteBuffer dst, int count) {
         while (count > 0) {
             int n = Math.min(count, ZERO_PAGE.capacity());
-            dst.put(ZERO_PAGE.duplicate().limit(n));
+            int at = dst.position();
+            // Absolute bulk put: the shared zero page's position is never touched, so no copy of it is needed.
+            dst.put(at, ZERO_PAGE, 0, n).position(at + n);
             count -= n;
         }
     }
 
-    /** A view of the next {@code count} bytes of {@code buf} (same content, independent position). */
-    public static ByteBuffer slice(ByteBuffer buf, int count) {
-        return buf.slice(buf.position(), count);
+    /**
+     * Reads the next {@code n} bytes of {@code dst} (at most its remaining bytes) from {@code source} at
+     * {@code address}: the limit is narrowed to them for the read and restored afterwards, even when it fails.
+     */
+    public static void readPart(PhysicalMemory source, long address, ByteBuffer dst, int n) throws DumpException {
+        if (n == dst.remaining()) {
+            source.read(address, dst);
+            return;
+        }
+        int limit = dst.limit();
+        dst.limit(dst.position() + n);
+        try {
+            source.read(address, dst);
+        } finally {
+            dst.limit(limit);
+        }
     }
 }

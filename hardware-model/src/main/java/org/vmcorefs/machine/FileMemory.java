@@ -9,7 +9,9 @@ import java.nio.file.attribute.BasicFileAttributes;
 
 /**
  * Memory read from a file: address {@code a} is the byte at file offset {@code a}. The channel is shared by
- * all readers and only used with positional reads, so concurrent reads never disturb each other.
+ * all readers and only used with positional reads, so concurrent reads never disturb each other. Every range at a
+ * non-negative address is one run of the file, which lets a front end hand the file's own bytes to the kernel
+ * (splice) instead of copying them.
  */
 public final class FileMemory implements PhysicalMemory {
     private final Path path;
@@ -43,12 +45,6 @@ public final class FileMemory implements PhysicalMemory {
 
     public FileChannel channel() {
         return channel;
-    }
-
-    /** Address {@code a} is offset {@code a} of the file, so every range is one run of it. */
-    @Override
-    public FileExtent fileExtent(long address, long length) {
-        return address < 0 ? null : new FileExtent(this, address, length);
     }
 
     @Override

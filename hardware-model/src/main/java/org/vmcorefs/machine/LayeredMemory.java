@@ -9,6 +9,10 @@ import java.util.List;
  * Memory made of extents laid over a background: an extent maps [start, start + size) to another memory
  * at {@code sourceAddress}; addresses outside every extent come from the background. Used for a dump's
  * segments, for the capture kernel overwriting the crashed system's memory, and for planted images.
+ *
+ * <p>Layers built over layers are flattened when built: reads go through one table whose sources are leaves
+ * (see {@link PhysicalMemory#resolve}), however deep the layers were stacked, and cut a range exactly where
+ * the stacked layers would have cut it.
  */
 public final class LayeredMemory implements PhysicalMemory {
     /** One extent: [start, start + size) reads {@code source} from {@code sourceAddress}. */
@@ -18,13 +22,48 @@ public final class LayeredMemory implements PhysicalMemory {
         }
     }
 
-    private final PhysicalMemory background;
-    private final long[] starts;
+    /** The extents as they were put, for {@link #extents()}. */
+    private final Extent[] declared;
+    /** What reads use: the declared extents and the background's, resolved to leaves; sorted, disjoint. */
     private final Extent[] extents;
+    private final long[] starts;
+    /** The background's own background, when it is layered too: a leaf. */
+    private final PhysicalMemory background;
 
     private LayeredMemory(PhysicalMemory background, List<Extent> sorted) {
-        this.background = background;
-        this.extents = sorted.toArray(new Extent[0]);
+        this.declared = sorted.toArray(new Extent[0]);
+        List<Extent> flat = new ArrayList<>();
+        PhysicalMemory leafBackground = background;
+        Extent[] under = new Extent[0];
+        if (background instanceof LayeredMemory l) {
+            leafBackground = l.background;
+            under = l.extents;
+        }
+        // The background's extents (already leaves) show through the gaps between this layer's extents.
+        long gapStart = Long.MIN_VALUE;
+        int u = 0;
+        for (int i = 0; i <= declared.length; i++) {
+            long gapEnd = i < declared.length ? declared[i].start : Long.MAX_VALUE;
+            for (; u < under.length && under[u].start < gapEnd; u++) {
+                Extent e = under[u];
+                long from = Math.max(e.start, gapStart);
+                long to = Math.min(e.end(), gapEnd);
+                if (from < to) {
+                    flat.add(new Extent(from, to - from, e.source, e.sourceAddress + (from - e.start)));
+                }
+                if (e.end() > gapEnd) {
+                    break; // continues after this layer's extent
+                }
+            }
+            if (i < declared.length) {
+                Extent d = declared[i];
+                d.source.resolve(d.sourceAddress, d.size, (address, length, leaf, leafAddress) ->
+                        flat.add(new Extent(d.start + (address - d.sourceAddress), length, leaf, leafAddress)));
+                gapStart = d.end();
+            }
+        }
+        this.background = leafBackground;
+        this.extents = flat.toArray(new Extent[0]);
         this.starts = new long[extents.length];
         for (int i = 0; i < extents.length; i++) {
             starts[i] = extents[i].start;
@@ -35,82 +74,65 @@ public final class LayeredMemory implements PhysicalMemory {
         return new Builder(background);
     }
 
+    /** The extents as they were put (later ones cutting earlier ones), sorted: not the flattened table. */
     public List<Extent> extents() {
-        return List.of(extents);
+        return List.of(declared);
     }
 
     @Override
     public void read(long address, ByteBuffer dst) throws DumpException {
-        walk(address, dst.remaining(), (source, sourceAddress, n) -> readPart(source, sourceAddress, dst, (int) n));
+        long end = address + dst.remaining();
+        int i = indexAtOrBefore(address);
+        while (address < end) {
+            PhysicalMemory source;
+            long sourceAddress;
+            long n;
+            if (i >= 0 && address < extents[i].end()) {
+                Extent e = extents[i];
+                source = e.source;
+                sourceAddress = e.sourceAddress + (address - e.start);
+                n = Math.min(end, e.end()) - address;
+            } else {
+                long limit = i + 1 < extents.length ? extents[i + 1].start : Long.MAX_VALUE;
+                source = background;
+                sourceAddress = address;
+                n = Math.min(end, limit) - address;
+            }
+            Buffers.readPart(source, sourceAddress, dst, (int) n);
+            address += n;
+            if (i + 1 < extents.length && extents[i + 1].start <= address) {
+                i++;
+            }
+        }
     }
 
     /** Asks each extent's source, and the background between extents, about its part of the range. */
     @Override
     public void knownZeros(long address, long length, ZeroSink sink) {
-        long[] at = {address};
-        walk(address, length, (source, sourceAddress, n) -> {
-            long shift = sourceAddress - at[0];
-            source.knownZeros(sourceAddress, n, (a, l) -> sink.zero(a - shift, l));
-            at[0] += n;
-        });
+        resolve(address, length, (at, n, leaf, leafAddress) ->
+                leaf.knownZeros(leafAddress, n, (a, l) -> sink.zero(a - leafAddress + at, l)));
     }
 
-    /** The answer of the one extent (or background) holding the whole range; null when the range has more pieces. */
+    /** The leaves of the flattened table and the background between its extents, in order. */
     @Override
-    public FileExtent fileExtent(long address, long length) {
-        FileExtent[] answer = new FileExtent[1];
-        int[] pieces = {0};
-        walk(address, length, (source, sourceAddress, n) -> {
-            if (pieces[0]++ == 0) {
-                answer[0] = source.fileExtent(sourceAddress, n);
-            }
-        });
-        return pieces[0] == 1 ? answer[0] : null;
-    }
-
-    /** One piece of a walk: {@code n} bytes that {@code source} holds at {@code sourceAddress}. */
-    private interface Piece<E extends Exception> {
-        void visit(PhysicalMemory source, long sourceAddress, long n) throws E;
-    }
-
-    /** Cuts [address, address + length) into the pieces each extent and the background hold, in order. */
-    private <E extends Exception> void walk(long address, long length, Piece<E> piece) throws E {
+    public void resolve(long address, long length, PieceSink sink) {
         long end = address + length;
         int i = indexAtOrBefore(address);
         while (address < end) {
-            if (i >= 0 && i < extents.length && address >= extents[i].start && address < extents[i].end()) {
+            long n;
+            if (i >= 0 && address < extents[i].end()) {
                 Extent e = extents[i];
-                long n = Math.min(end, e.end()) - address;
-                piece.visit(e.source, e.sourceAddress + (address - e.start), n);
-                address += n;
-                // Step to the next extent only when it starts right here; after a gap, i must stay the last
-                // extent before the address, as the background branch below expects.
-                if (i + 1 < extents.length && extents[i + 1].start == address) {
-                    i++;
-                }
+                n = Math.min(end, e.end()) - address;
+                sink.piece(address, n, e.source, e.sourceAddress + (address - e.start));
             } else {
-                int next = i + 1;
-                long limit = next < extents.length ? extents[next].start : Long.MAX_VALUE;
-                long n = Math.min(end, limit) - address;
-                piece.visit(background, address, n);
-                address += n;
-                i = next;
+                long limit = i + 1 < extents.length ? extents[i + 1].start : Long.MAX_VALUE;
+                n = Math.min(end, limit) - address;
+                sink.piece(address, n, background, address);
             }
-        }
-    }
-
-    private static void readPart(PhysicalMemory source, long address, ByteBuffer dst, int n)
-            throws DumpException {
-        if (n == dst.remaining()) {
-            source.read(address, dst);
-            return;
-        }
-        int limit = dst.limit();
-        dst.limit(dst.position() + n);
-        try {
-            source.read(address, dst);
-        } finally {
-            dst.limit(limit);
+            address += n;
+            if (i + 1 < extents.length && extents[i + 1].start <= address) {
+                i++;
+            }
         }
     }
 

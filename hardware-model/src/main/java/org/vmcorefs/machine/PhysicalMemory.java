@@ -19,18 +19,26 @@ public interface PhysicalMemory {
     }
 
     /**
-     * The run of a file that holds all of [address, address + length), byte for byte, or null when that range
-     * is not one run of one file (or this memory cannot tell). Null is always correct, and is the default.
-     * Nothing is read: a caller that serves the file's bytes directly must still check that they exist.
+     * Reports, in ascending order and without reading anything, which memory holds each part of
+     * [address, address + length): a memory that only maps addresses onto other memories ({@link LayeredMemory})
+     * reports what those memories report, any other memory reports itself. The answer never changes, so a reader
+     * resolves once, when it is built, and then reads the leaves directly. A leaf that checks state on every read
+     * ({@link ReclaimableMemory}, {@link SavedArea}) stays a leaf, so that its check is never skipped.
      */
-    default FileExtent fileExtent(long address, long length) {
-        return null;
+    default void resolve(long address, long length, PieceSink sink) {
+        sink.piece(address, length, this, address);
     }
 
     /** Receives ranges known to be all zeros. */
     @FunctionalInterface
     interface ZeroSink {
         void zero(long address, long length);
+    }
+
+    /** Receives the leaves of a range: {@code length} bytes at {@code address} are {@code leaf}'s at {@code leafAddress}. */
+    @FunctionalInterface
+    interface PieceSink {
+        void piece(long address, long length, PhysicalMemory leaf, long leafAddress);
     }
 
     /** Memory that reads as zeros everywhere. */

@@ -26,39 +26,37 @@ public final class ReclaimableMemory implements PhysicalMemory {
         this.what = what;
     }
 
+    /**
+     * Checks the released ranges, then reads each part from where it comes from now. This memory is a leaf
+     * of {@link PhysicalMemory#resolve}: what it reads changes while mounted, so no reader may go past it.
+     * {@code preserved}, when layered, is flat already, so a part is one more table lookup from its leaf.
+     */
     @Override
     public void read(long address, ByteBuffer dst) throws DumpException {
         // One snapshot per read: a release that happens meanwhile affects the next read, never half of this one.
         List<MemoryRange> released = reservations.released();
         long end = address + dst.remaining();
-        int limit = dst.limit();
-        try {
-            while (address < end) {
-                MemoryRange hit = firstEndingAfter(released, address);
-                long stop;
-                PhysicalMemory source;
-                if (hit == null || hit.start() >= end) {
-                    stop = end;
-                    source = preserved;
-                } else if (address < hit.start()) {
-                    stop = hit.start();
-                    source = preserved;
-                } else {
-                    if (afterRelease == null) {
-                        throw new DumpException(Errno.EIO, String.format(
-                                "%s at 0x%x: the memory %s has been released to the running system", what,
-                                address, hit));
-                    }
-                    stop = Math.min(hit.end(), end);
-                    source = afterRelease;
+        while (address < end) {
+            MemoryRange hit = firstEndingAfter(released, address);
+            long stop;
+            PhysicalMemory source;
+            if (hit == null || hit.start() >= end) {
+                stop = end;
+                source = preserved;
+            } else if (address < hit.start()) {
+                stop = hit.start();
+                source = preserved;
+            } else {
+                if (afterRelease == null) {
+                    throw new DumpException(Errno.EIO, String.format(
+                            "%s at 0x%x: the memory %s has been released to the running system", what,
+                            address, hit));
                 }
-                dst.limit(dst.position() + (int) (stop - address));
-                source.read(address, dst);
-                dst.limit(limit);
-                address = stop;
+                stop = Math.min(hit.end(), end);
+                source = afterRelease;
             }
-        } finally {
-            dst.limit(limit);
+            Buffers.readPart(source, address, dst, (int) (stop - address));
+            address = stop;
         }
     }
 

@@ -29,6 +29,13 @@ public final class SavedArea implements PhysicalMemory {
     private final AtomicLong failures = new AtomicLong();
     private volatile long lastRequestSequence;
     private volatile boolean released;
+    private volatile FetchListener listener;
+
+    /** Told of every block delivered: its physical address and length. */
+    @FunctionalInterface
+    public interface FetchListener {
+        void fetched(long address, long length);
+    }
 
     /**
      * @param name what the area is, e.g. "HSA"
@@ -72,6 +79,11 @@ public final class SavedArea implements PhysicalMemory {
 
     public long blockCount() {
         return (range.size() + blockSize - 1) / blockSize;
+    }
+
+    /** Sets the one listener told of every block fetched (vmcorefs's map of reads). */
+    public void listen(FetchListener l) {
+        this.listener = l;
     }
 
     public boolean released() {
@@ -132,6 +144,10 @@ public final class SavedArea implements PhysicalMemory {
         saved.read(blockStart, bounce);
         blocks.incrementAndGet();
         bytes.addAndGet(length);
+        FetchListener l = listener;
+        if (l != null) {
+            l.fetched(blockStart, length);
+        }
         bounce.flip();
         dst.put(bounce.position(inBlock).limit(inBlock + n));
     }

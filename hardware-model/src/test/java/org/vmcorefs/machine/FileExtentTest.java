@@ -10,15 +10,30 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Which ranges of a memory are one run of a backing file: every answer must name exactly the bytes a read
- * gives, and a range that mixes sources, or sources that are not files, has no answer.
+ * Which ranges of a memory are one run of a backing file, as {@link PhysicalMemory#resolve} tells: every answer
+ * must name exactly the bytes a read gives, and a range that mixes sources, or sources that are not files, has
+ * no answer.
  */
 class FileExtentTest {
+    /** A run of a file: {@code length} bytes at {@code offset} of {@code file}. */
+    record FileExtent(FileMemory file, long offset, long length) {
+    }
+
+    /** The one run of a file holding all of the range, or null: a range of one piece whose leaf is a file. */
+    static FileExtent fileExtent(PhysicalMemory m, long address, long length) {
+        List<FileExtent> pieces = new ArrayList<>();
+        m.resolve(address, length, (a, n, leaf, leafAddress) -> pieces.add(
+                leaf instanceof FileMemory f && leafAddress >= 0 ? new FileExtent(f, leafAddress, n) : null));
+        return pieces.size() == 1 ? pieces.get(0) : null;
+    }
+
     private static final int SPACE = 1 << 16;
 
     @TempDir
@@ -47,7 +62,7 @@ class FileExtentTest {
     @Test
     void fileMemoryIsOneRunEverywhereAndKnowsItsFile() throws Exception {
         FileMemory f = file("a", 1);
-        assertEquals(new FileExtent(f, 100, 50), f.fileExtent(100, 50));
+        assertEquals(new FileExtent(f, 100, 50), fileExtent(f, 100, 50));
         assertNotNull(f.fileKey(), "the file's identity is recorded when it is opened");
         assertEquals(Files.readAttributes(f.path(), java.nio.file.attribute.BasicFileAttributes.class).fileKey(),
                 f.fileKey());
@@ -61,14 +76,14 @@ class FileExtentTest {
                 .put(0x1000, 0x2000, a, 0x5000)
                 .put(0x3000, 0x1000, new BytesMemory(new byte[0x1000]), 0)
                 .build();
-        assertEquals(new FileExtent(a, 0x5800, 0x100), m.fileExtent(0x1800, 0x100));
-        assertEquals(new FileExtent(a, 0x5000, 0x2000), m.fileExtent(0x1000, 0x2000), "the whole extent");
-        assertNull(m.fileExtent(0x2f00, 0x200), "runs from the file into bytes that are not a file");
-        assertNull(m.fileExtent(0x3000, 0x10), "bytes memory is no file");
-        assertEquals(new FileExtent(bg, 0x800, 0x100), m.fileExtent(0x800, 0x100), "the background is a file");
-        assertNull(m.fileExtent(0xf00, 0x200), "background, then an extent of another file");
-        assertEquals(new FileExtent(bg, 0x4000, 0x1000), m.fileExtent(0x4000, 0x1000), "after the last extent");
-        assertNull(LayeredMemory.over(PhysicalMemory.ZEROS).build().fileExtent(0, 10), "zeros are no file");
+        assertEquals(new FileExtent(a, 0x5800, 0x100), fileExtent(m, 0x1800, 0x100));
+        assertEquals(new FileExtent(a, 0x5000, 0x2000), fileExtent(m, 0x1000, 0x2000), "the whole extent");
+        assertNull(fileExtent(m, 0x2f00, 0x200), "runs from the file into bytes that are not a file");
+        assertNull(fileExtent(m, 0x3000, 0x10), "bytes memory is no file");
+        assertEquals(new FileExtent(bg, 0x800, 0x100), fileExtent(m, 0x800, 0x100), "the background is a file");
+        assertNull(fileExtent(m, 0xf00, 0x200), "background, then an extent of another file");
+        assertEquals(new FileExtent(bg, 0x4000, 0x1000), fileExtent(m, 0x4000, 0x1000), "after the last extent");
+        assertNull(fileExtent(LayeredMemory.over(PhysicalMemory.ZEROS).build(), 0, 10), "zeros are no file");
     }
 
     @Test
@@ -87,7 +102,7 @@ class FileExtentTest {
         for (int i = 0; i < 5000; i++) {
             int length = 1 + rnd.nextInt(0x800);
             long address = rnd.nextInt(SPACE - length);
-            FileExtent e = m.fileExtent(address, length);
+            FileExtent e = fileExtent(m, address, length);
             if (e != null) {
                 answered++;
                 assertEquals(length, e.length());

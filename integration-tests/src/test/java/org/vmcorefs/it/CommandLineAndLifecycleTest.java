@@ -44,7 +44,7 @@ class CommandLineAndLifecycleTest {
     @MethodSource("badInput")
     void badInputGivesOneClearLineADocumentedExitCodeAndNoMount(String name, List<String> options, String kind,
             int exit, String words) throws Exception {
-        Mounted.assumeFuse();
+        Mounted.requireFuse();
         Path mp = tmp.resolve("mnt");
         switch (kind) {
             case "empty" -> Files.createDirectory(mp);
@@ -82,7 +82,7 @@ class CommandLineAndLifecycleTest {
 
     @Test
     void unmountOfSomethingNotMountedSaysSo() throws IOException {
-        Mounted.assumeFuse();
+        Mounted.requireFuse();
         Exec.Result r = Exec.run(30, Mounted.LAUNCHER.toString(), "unmount", tmp.toString());
         assertEquals(5, r.exit(), r.all());
         assertTrue(r.stderr().contains("is not mounted"), r.all());
@@ -119,7 +119,7 @@ class CommandLineAndLifecycleTest {
 
     @Test
     void aStaleMountLeftByKill9IsRecoveredByTheNextMount() throws Exception {
-        Mounted.assumeFuse();
+        Mounted.requireFuse();
         Path mp = Files.createDirectory(tmp.resolve("stale"));
         Exec.run(60, Mounted.LAUNCHER.toString(), "mount", "--memory", "256M", mp.toString()).ok();
         long pid = Long.parseLong(Files.readString(mp.resolve(".vmcorefs/stats.json")).replaceAll("(?s).*\"pid\" : (\\d+).*", "$1"));

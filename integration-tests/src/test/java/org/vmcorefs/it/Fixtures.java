@@ -1,7 +1,7 @@
 package org.vmcorefs.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -13,8 +13,9 @@ import java.util.regex.Pattern;
 
 /**
  * The real crash dumps made by scripts/make-fixtures.sh (a Debian kernel crashed under QEMU), looked for in
- * ${VMCOREFS_FIXTURES:-/var/cache/vmcore-fixtures}. Tests skip, saying why, when they are missing, unless
- * VMCOREFS_MAKE_FIXTURES=1 asks to make them first.
+ * ${VMCOREFS_FIXTURES:-/var/cache/vmcore-fixtures}. Tests fail, saying what is missing and how to make it, when
+ * they are missing (VMCOREFS_MAKE_FIXTURES=1 makes them first); only a machine that declares it cannot make them
+ * (VMCOREFS_MAY_SKIP=fixtures, not under CI=true) skips them. See {@link Requirements}.
  */
 final class Fixtures {
     static final Path DIR = Path.of(System.getenv().getOrDefault("VMCOREFS_FIXTURES", "/var/cache/vmcore-fixtures"));
@@ -35,7 +36,7 @@ final class Fixtures {
     private Fixtures() {
     }
 
-    /** Skips unless the kernel, its release and at least one dump are there; makes them first if asked to. */
+    /** Fails unless the kernel, its release and at least one dump are there; makes them first if asked to. */
     static synchronized void require() {
         if (!present() && "1".equals(System.getenv("VMCOREFS_MAKE_FIXTURES")) && !made) {
             made = true;
@@ -43,21 +44,27 @@ final class Fixtures {
             Exec.Result r = Exec.run(MAKE_TIMEOUT_SECONDS, null, List.of(script.toString()));
             assertEquals(0, r.exit(), "scripts/make-fixtures.sh failed:\n" + r.all());
         }
-        assumeTrue(present(), "no real dumps in " + DIR + " (vmlinux, KVER and " + KDUMP_VMCORE + " or " + QEMU_ELF
-                + "): run `make fixtures`, or set VMCOREFS_MAKE_FIXTURES=1 to make them before the tests, or point "
-                + "VMCOREFS_FIXTURES at a directory that has them");
+        if (!present()) {
+            Requirements.missing(Requirements.Skippable.FIXTURES, "the real dumps in " + DIR + " (vmlinux, KVER and "
+                    + KDUMP_VMCORE + " or " + QEMU_ELF + ")", "Run `make fixtures` as root (needs QEMU and "
+                    + "../shared/tools), or set VMCOREFS_MAKE_FIXTURES=1 to make them before the tests, or point "
+                    + "VMCOREFS_FIXTURES at a directory that has them");
+        }
     }
 
     private static boolean present() {
-        return Files.isReadable(VMLINUX) && Files.isReadable(DIR.resolve("KVER"))
+        return Requirements.present("fixtures", true) && Files.isReadable(VMLINUX) && Files.isReadable(DIR.resolve("KVER"))
                 && (Files.isReadable(DIR.resolve(KDUMP_VMCORE)) || Files.isReadable(DIR.resolve(QEMU_ELF)));
     }
 
-    /** The dump {@code name}; skips the calling test if this one is missing. */
+    /** The dump {@code name}; fails the calling test if this one is missing. */
     static Path dump(String name) {
         require();
         Path p = DIR.resolve(name);
-        assumeTrue(Files.isReadable(p), "fixture " + p + " is missing");
+        if (!Files.isReadable(p)) {
+            Requirements.missing(Requirements.Skippable.FIXTURES, "fixture " + p, "Make the fixtures again: "
+                    + "`make fixtures` (as root), or point VMCOREFS_FIXTURES at a complete set");
+        }
         return p;
     }
 
@@ -74,10 +81,14 @@ final class Fixtures {
     /** The pid of the guest's {@code sleep 12345}, as the guest wrote it beside the marker. */
     static int sleepPid(String dump) throws IOException {
         dump(dump);
-        assumeTrue(Files.isReadable(consoleLog(dump)), "console log " + consoleLog(dump) + " is missing");
+        if (!Files.isReadable(consoleLog(dump))) {
+            Requirements.missing(Requirements.Skippable.FIXTURES, "console log " + consoleLog(dump), "Make the "
+                    + "fixtures again: `make fixtures` (as root)");
+        }
         String log = Files.readString(consoleLog(dump), StandardCharsets.ISO_8859_1);
         Matcher m = SLEEP_PID.matcher(log);
-        assumeTrue(m.find(), "no '" + MARKER + " sleep_pid=N' line in " + consoleLog(dump));
+        assertTrue(m.find(), "no '" + MARKER + " sleep_pid=N' line in " + consoleLog(dump)
+                + ": the fixtures are broken; make them again with `make fixtures`");
         return Integer.parseInt(m.group(1));
     }
 }

@@ -1,7 +1,5 @@
 package org.vmcorefs.it;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -15,13 +13,18 @@ import java.util.stream.Stream;
 
 /**
  * A real FUSE mount made by {@code bin/vmcorefs mount}, ended by {@code bin/vmcorefs unmount} (and
- * {@code fusermount -u -z} if that fails) under a time limit. Tests that need FUSE are skipped, with the
- * reason, where /dev/fuse or fusermount is missing.
+ * {@code fusermount -u -z} if that fails) under a time limit. Tests that need FUSE fail, saying what is missing
+ * and how to get it, where /dev/fuse, fusermount or the built jar is missing (see {@link Requirements}).
  */
 final class Mounted implements AutoCloseable {
     static final Path HOME = Path.of(System.getProperty("vmcorefs.home", "..")).toAbsolutePath().normalize();
     static final Path LAUNCHER = HOME.resolve("bin/vmcorefs");
     private static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * The FUSE adapter every mount of the run uses: {@code -Dvmcorefs.it.fuse=2} runs the tests on jnr-fuse
+     * (libfuse 2), {@code 3} on the libfuse 3 adapter; unset, the mount's default.
+     */
+    static final String FUSE = System.getProperty("vmcorefs.it.fuse", "");
 
     final Path root;
     private final Exec.Result mountResult;
@@ -31,36 +34,46 @@ final class Mounted implements AutoCloseable {
         this.mountResult = mountResult;
     }
 
-    /** Skips the calling test unless a FUSE mount can be made here. */
-    static void assumeFuse() {
-        assumeTrue(Files.exists(Path.of("/dev/fuse")), "no /dev/fuse on this machine: FUSE mounts cannot be tested");
-        assumeTrue(Exec.has("fusermount") || Exec.has("fusermount3"), "no fusermount: install fuse3");
-        assumeTrue(Files.isRegularFile(HOME.resolve("fs/target/vmcorefs.jar")),
-                "fs/target/vmcorefs.jar is missing: run the build (mvn verify) from the project root");
+    /** Fails the calling test, saying what is missing and how to get it, unless a FUSE mount can be made here. */
+    static void requireFuse() {
+        Requirements.fuse(HOME.resolve("fs/target/vmcorefs.jar"));
     }
 
     /** Mounts with {@code options} (everything but the mount point) and waits until the files are visible. */
     static Mounted mount(String... options) throws IOException {
-        assumeFuse();
+        requireFuse();
         Path dir = Files.createTempDirectory("vmcorefs-it");
-        List<String> cmd = new ArrayList<>(List.of(LAUNCHER.toString(), "mount"));
-        cmd.addAll(List.of(options));
+        List<String> cmd = command(options);
         cmd.add(dir.toString());
         Exec.Result r = Exec.run(60, null, cmd);
         if (r.exit() != 0) {
             Files.deleteIfExists(dir);
             throw new AssertionError("mount failed (exit " + r.exit() + "): " + r.all());
         }
-        return new Mounted(dir, r);
+        Mounted m = new Mounted(dir, r);
+        if (!FUSE.isEmpty() && !FUSE.equals(m.stats().get("mount").get("fuse").asText())) {
+            m.close();
+            throw new AssertionError("asked for the libfuse " + FUSE + " adapter, got " + r.all());
+        }
+        return m;
     }
 
     /** Runs {@code bin/vmcorefs mount} expecting failure; returns what it did (nothing stays mounted). */
     static Exec.Result mountFails(Path mountPoint, String... options) {
-        assumeFuse();
-        List<String> cmd = new ArrayList<>(List.of(LAUNCHER.toString(), "mount"));
-        cmd.addAll(List.of(options));
+        requireFuse();
+        List<String> cmd = command(options);
         cmd.add(mountPoint.toString());
         return Exec.run(60, null, cmd);
+    }
+
+    /** {@code bin/vmcorefs mount}, the adapter asked for by {@link #FUSE}, then {@code options}. */
+    private static List<String> command(String... options) {
+        List<String> cmd = new ArrayList<>(List.of(LAUNCHER.toString(), "mount"));
+        if (!FUSE.isEmpty()) {
+            cmd.addAll(List.of("--fuse", FUSE));
+        }
+        cmd.addAll(List.of(options));
+        return cmd;
     }
 
     Path path(String relative) {

@@ -51,18 +51,17 @@ class PowerFadumpMountTest {
             assertTrue(elf.matches("(?s).*LOAD +0x\\p{XDigit}+ 0xc000000020030000 0x0*20030000 0x0*1ffd0000 "
                     + "0x0*1ffd0000 RWE.*"), elf);
 
-            if (Exec.has("gdb-multiarch")) {
-                List<CpuState> cpus = SyntheticPowerSystem.system(Architecture.PPC64LE, GIB, 2,
-                        new SyntheticMemory(SEED, 1.0), Instant.EPOCH).cpus();
-                String gdb = Exec.run(120, "gdb-multiarch", "-nx", "-batch", "-ex",
-                        "set architecture powerpc:common64", "-ex", "core-file " + vmcore, "-ex", "info threads",
-                        "-ex", "thread 2", "-ex", "info registers pc msr r1").all();
-                assertEquals(2, gdb.split("\n\\*? +\\d+ +LWP ", -1).length - 1, gdb);
-                for (String[] r : new String[][] {{"pc", "nip"}, {"msr", "msr"}, {"r1", "r1"}}) {
-                    Matcher v = Pattern.compile("(?m)^" + r[0] + " +0x(\\p{XDigit}+)").matcher(gdb);
-                    assertTrue(v.find(), gdb);
-                    assertEquals(cpus.get(1).get(r[1]), Long.parseUnsignedLong(v.group(1), 16), r[0] + "\n" + gdb);
-                }
+            Requirements.tool("gdb-multiarch");
+            List<CpuState> cpus = SyntheticPowerSystem.system(Architecture.PPC64LE, GIB, 2,
+                    new SyntheticMemory(SEED, 1.0), Instant.EPOCH).cpus();
+            String gdb = Exec.run(120, "gdb-multiarch", "-nx", "-batch", "-ex",
+                    "set architecture powerpc:common64", "-ex", "core-file " + vmcore, "-ex", "info threads",
+                    "-ex", "thread 2", "-ex", "info registers pc msr r1").all();
+            assertEquals(2, gdb.split("\n\\*? +\\d+ +LWP ", -1).length - 1, gdb);
+            for (String[] r : new String[][] {{"pc", "nip"}, {"msr", "msr"}, {"r1", "r1"}}) {
+                Matcher v = Pattern.compile("(?m)^" + r[0] + " +0x(\\p{XDigit}+)").matcher(gdb);
+                assertTrue(v.find(), gdb);
+                assertEquals(cpus.get(1).get(r[1]), Long.parseUnsignedLong(v.group(1), 16), r[0] + "\n" + gdb);
             }
 
             // A piece of the boot memory (read from the firmware's copy) and one of the memory above the dump area.

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.ByteBuffer;
@@ -79,7 +78,7 @@ class PowerPhypMountTest {
                     + "0x0*1ffe0000 RWE.*"), elf);
             assertEquals(3, elf.split("\n *(NOTE|LOAD) ", -1).length - 1, elf);
 
-            assumeTrue(Exec.has("gdb-multiarch"), "gdb-multiarch is not installed");
+            Requirements.tool("gdb-multiarch");
             List<CpuState> cpus = SyntheticPowerSystem.system(Architecture.PPC64, GIB, CPUS, model, Instant.EPOCH)
                     .cpus();
             String gdb = Exec.run(120, "gdb-multiarch", "-nx", "-batch", "-ex", "set architecture powerpc:common64",

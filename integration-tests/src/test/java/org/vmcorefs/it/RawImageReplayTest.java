@@ -40,7 +40,7 @@ class RawImageReplayTest {
     @ParameterizedTest(name = "splice {0}")
     @ValueSource(booleans = {true, false})
     void segmentsAndOldmemAreTheImage(boolean splice, @TempDir Path tmp) throws Exception {
-        Mounted.assumeFuse();
+        Mounted.requireFuse();
         Path image = tmp.resolve("memory.img");
         try (FileChannel ch = FileChannel.open(image, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             ByteBuffer b = ByteBuffer.allocate(CHUNK).order(ByteOrder.LITTLE_ENDIAN);

@@ -3,7 +3,6 @@ package org.vmcorefs.it;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -61,8 +60,8 @@ class RealDumpReplayTest {
         return mount(name).path("proc/vmcore").toString();
     }
 
-    private static void assumeTool(String tool) {
-        assumeTrue(Exec.has(tool), tool + " is not installed (scripts/install-deps.sh installs the clients)");
+    private static void requireTool(String tool) {
+        Requirements.tool(tool);
     }
 
     /** Headers of an ELF core file (the original or the mount's). */
@@ -155,7 +154,7 @@ class RealDumpReplayTest {
     @ParameterizedTest
     @ValueSource(strings = {Fixtures.KDUMP_VMCORE, Fixtures.QEMU_ELF, Fixtures.QEMU_KDUMP})
     void crashSeesWhatItSeesInTheOriginal(String name) throws Exception {
-        assumeTool("crash");
+        requireTool("crash");
         String mounted = crash(vmcore(name));
         assertTrue(mounted.contains("RELEASE: " + Fixtures.kernelRelease()), mounted);
         assertTrue(mounted.contains("PANIC: \"Kernel panic - not syncing: sysrq triggered crash\""), mounted);
@@ -183,7 +182,7 @@ class RealDumpReplayTest {
     @ValueSource(strings = {Fixtures.KDUMP_VMCORE, Fixtures.QEMU_ELF, Fixtures.QEMU_PAGING_ELF,
         Fixtures.QEMU_KDUMP})
     void drgnFindsTheReleaseAndTheSleepingTask(String name) throws Exception {
-        assumeTool("drgn");
+        requireTool("drgn");
         int pid = Fixtures.sleepPid(name);
         Path script = Files.createTempFile("vmcorefs-drgn", ".py");
         try {
@@ -213,7 +212,7 @@ class RealDumpReplayTest {
     @ValueSource(strings = {Fixtures.KDUMP_VMCORE, Fixtures.QEMU_ELF, Fixtures.QEMU_PAGING_ELF,
         Fixtures.QEMU_KDUMP})
     void vmcoreDmesgFindsTheMarker(String name) throws Exception {
-        assumeTool("vmcore-dmesg");
+        requireTool("vmcore-dmesg");
         String out = Exec.run(60, "vmcore-dmesg", vmcore(name)).ok().stdout();
         assertTrue(out.contains(Fixtures.MARKER + " sleep_pid=" + Fixtures.sleepPid(name)), out);
         assertTrue(out.contains("Linux version " + Fixtures.kernelRelease()), out);
@@ -222,7 +221,7 @@ class RealDumpReplayTest {
     @ParameterizedTest
     @ValueSource(strings = {Fixtures.KDUMP_VMCORE, Fixtures.QEMU_ELF})
     void gdbSeesTheOriginalRegistersAndReadsKernelData(String name) throws Exception {
-        assumeTool("gdb");
+        requireTool("gdb");
         List<String> threads = List.of("-ex", "info threads", "-ex", "thread apply all info registers rip rsp rbp");
         assertEquals(gdb(Fixtures.dump(name).toString(), threads), gdb(vmcore(name), threads),
                 "threads and registers on the mount vs on the original");
@@ -245,8 +244,8 @@ class RealDumpReplayTest {
     @ParameterizedTest
     @ValueSource(strings = {Fixtures.KDUMP_VMCORE, Fixtures.QEMU_ELF})
     void makedumpfileFiltersAndCrashReadsTheResult(String name) throws Exception {
-        assumeTool("makedumpfile");
-        assumeTool("crash");
+        requireTool("makedumpfile");
+        requireTool("crash");
         Path dir = Files.createTempDirectory("vmcorefs-md");
         Path out = dir.resolve("dumpfile");
         try {
@@ -265,8 +264,8 @@ class RealDumpReplayTest {
 
     @Test
     void makedumpfileOutputReplaysAgain() throws Exception {
-        assumeTool("makedumpfile");
-        assumeTool("vmcore-dmesg");
+        requireTool("makedumpfile");
+        requireTool("vmcore-dmesg");
         String source = vmcore(Fixtures.KDUMP_VMCORE);
         Path dir = Files.createTempDirectory("vmcorefs-md");
         Path zlib = dir.resolve("zlib.kdump");
@@ -307,9 +306,7 @@ class RealDumpReplayTest {
     @ValueSource(strings = {Fixtures.KDUMP_VMCORE, Fixtures.QEMU_ELF})
     void libkdumpfileReadsTheRelease(String name) throws Exception {
         String python = "/usr/bin/python3";
-        assumeTrue(Files.isExecutable(Path.of(python))
-                && Exec.run(30, python, "-c", "import kdumpfile").exit() == 0,
-                "Python module kdumpfile is missing (Debian: python3-libkdumpfile)");
+        Requirements.pythonModule("kdumpfile", "python3-libkdumpfile");
         String program = String.join("\n",
                 "import sys, kdumpfile",
                 "k = kdumpfile.kdumpfile(sys.argv[1])",

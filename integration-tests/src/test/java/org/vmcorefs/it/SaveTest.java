@@ -50,10 +50,9 @@ class SaveTest {
             String saved = Exec.run(60, "readelf", "-l", dump.toString()).ok().stdout();
             assertTrue(saved.contains("CORE (Core file)"), saved);
             assertEquals(mounted.replace(m.path("proc/vmcore").toString(), "F"), saved.replace(dump.toString(), "F"));
-            if (Exec.has("gdb")) {
-                String g = Exec.run(60, "gdb", "-batch", "-nx", "-ex", "info threads", "-c", dump.toString()).all();
-                assertTrue(g.contains("Thread 2") || g.contains("LWP 2"), g);
-            }
+            Requirements.tool("gdb");
+            String g = Exec.run(60, "gdb", "-batch", "-nx", "-ex", "info threads", "-c", dump.toString()).all();
+            assertTrue(g.contains("Thread 2") || g.contains("LWP 2"), g);
         }
     }
 

@@ -2,7 +2,6 @@ package org.vmcorefs.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -43,9 +42,7 @@ class X86KdumpCopyTest {
 
     /** A tiny freestanding x86_64 "kernel" linked at _text, its variable in .data on the next page. */
     private Path buildKernel() throws IOException {
-        if (!Exec.has("gcc")) {
-            return null;
-        }
+        Requirements.tool("gcc");
         Path src = Files.writeString(tmp.resolve("kernel.c"), ""
                 + "volatile long vmcorefs_answer = 0x1234abcd5678ef00;\n"
                 + "void _start(void) { for (;;) vmcorefs_answer++; }\n");
@@ -165,8 +162,7 @@ class X86KdumpCopyTest {
 
     @Test
     void gdbPrintsThePlantedKernelsVariable() {
-        assumeTrue(kernel != null, "gcc is missing: cannot build a kernel ELF to plant");
-        assumeTrue(Exec.has("gdb"), "gdb is missing: install gdb");
+        Requirements.tool("gdb");
         String out = Exec.run(120, "gdb", "-nx", "-batch", "-ex", "print/x vmcorefs_answer", kernel.toString(),
                 m.path("proc/vmcore").toString()).ok().stdout();
         assertTrue(out.contains("= 0x1234abcd5678ef00"), out);

@@ -2,7 +2,6 @@ package org.vmcorefs.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
@@ -70,7 +69,7 @@ class X86KdumpMountTest {
 
     @Test
     void readelfShowsTheVmcoreLayout() throws Exception {
-        assumeTrue(Exec.has("readelf"), "readelf is missing: install binutils");
+        Requirements.tool("readelf");
         String out = Exec.run(60, "readelf", "-h", "-l", "-n", "-W", vmcore.toString()).ok().stdout();
         assertTrue(out.contains("CORE (Core file)"), out);
         assertTrue(out.contains("Advanced Micro Devices X86-64"), out);
@@ -160,7 +159,7 @@ class X86KdumpMountTest {
 
     @Test
     void gdbShowsEveryCpusRegistersAsTheModelHasThem() {
-        assumeTrue(Exec.has("gdb"), "gdb is missing: install gdb");
+        Requirements.tool("gdb");
         List<CpuState> model = SyntheticSystem.x86_64(MEMORY, CPUS, memory, KASLR, Instant.ofEpochSecond(CRASH_TIME))
                 .cpus();
         Map<Integer, Map<String, Long>> gdb = gdbRegisters();

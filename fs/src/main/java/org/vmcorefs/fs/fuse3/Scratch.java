@@ -1,0 +1,133 @@
+package org.vmcorefs.fs.fuse3;
+
+import com.kenai.jffi.MemoryIO;
+import java.nio.ByteBuffer;
+import java.io.IOException;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import org.vmcorefs.format.ReadTarget;
+import org.vmcorefs.machine.FileMemory;
+
+/**
+ * Native memory one request works in: a reply buffer of the largest request (with a ByteBuffer over it made
+ * once), a bufvec, a struct stat and a fuse_entry_param. Taken from a small pool for the length of one
+ * callback and given back, so that a request allocates nothing; libfuse copies or splices every reply before
+ * fuse_reply_* returns.
+ */
+final class Scratch implements ReadTarget {
+    private static final MemoryIO IO = MemoryIO.getInstance();
+    /** libfuse never splices a reply under two pages: smaller runs are copied. */
+    private static final int MIN_RUN = 2 * 4096;
+
+    final long buffer;
+    final int capacity;
+    private final ByteBuffer view;
+    final long bufvec;
+    final long stat;
+    final long entry;
+
+    private Scratch(int capacity) {
+        this.capacity = capacity;
+        this.buffer = IO.allocateMemory(capacity, false);
+        this.bufvec = IO.allocateMemory(FuseBufvec.SIZE, true);
+        this.stat = IO.allocateMemory(Stat.SIZE, true);
+        this.entry = IO.allocateMemory(FuseEntryParam.SIZE, true);
+        if (buffer == 0 || bufvec == 0 || stat == 0 || entry == 0) {
+            throw new OutOfMemoryError("native memory for FUSE replies");
+        }
+        this.view = IO.newDirectByteBuffer(buffer, capacity);
+    }
+
+    /** The reply buffer's first {@code size} bytes, to read into. */
+    ByteBuffer data(int size) {
+        return view.clear().limit(size);
+    }
+
+    // As the ReadTarget of one read: where its bytes went.
+    private Descriptors descriptors;
+    /** The descriptor and offset of the run the read was answered with, or NO_FD when it was copied. */
+    int runFd = Descriptors.NO_FD;
+    long runOffset;
+
+    /** Makes this the target of the next read; runs of backing files are taken when {@code descriptors} is set. */
+    Scratch forRead(Descriptors d) {
+        this.descriptors = d;
+        this.runFd = Descriptors.NO_FD;
+        return this;
+    }
+
+    @Override
+    public boolean takeRun(FileMemory file, long offset, int length) {
+        if (descriptors == null || length < MIN_RUN) {
+            return false;
+        }
+        int fd = descriptors.of(file);
+        if (fd == Descriptors.NO_FD || !stillHolds(file, offset + length)) {
+            // A backing file cut short while mounted: the copy reports it (EIO); a splice would read short.
+            return false;
+        }
+        runFd = fd;
+        runOffset = offset;
+        return true;
+    }
+
+    private static boolean stillHolds(FileMemory file, long end) {
+        try {
+            return file.channel().size() >= end;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public ByteBuffer buffer(int length) {
+        return data(length);
+    }
+
+    private void free() {
+        IO.freeMemory(buffer);
+        IO.freeMemory(bufvec);
+        IO.freeMemory(stat);
+        IO.freeMemory(entry);
+    }
+
+    /** A fixed set of slots; a request takes any full one, or makes a new Scratch if all are taken. */
+    static final class Pool {
+        private final AtomicReferenceArray<Scratch> slots;
+        private final int capacity;
+
+        /** @param capacity bytes of each reply buffer: the largest read request (max_write) */
+        Pool(int capacity, int slots) {
+            this.capacity = capacity;
+            this.slots = new AtomicReferenceArray<>(slots);
+        }
+
+        Scratch take() {
+            for (int i = 0; i < slots.length(); i++) {
+                Scratch s = slots.get(i);
+                if (s != null && slots.compareAndSet(i, s, null)) {
+                    return s;
+                }
+            }
+            return new Scratch(capacity);
+        }
+
+        void give(Scratch s) {
+            for (int i = 0; i < slots.length(); i++) {
+                if (slots.get(i) == null && slots.compareAndSet(i, null, s)) {
+                    return;
+                }
+            }
+            s.free();
+        }
+
+        /** Frees what the pool holds (at unmount, when no request runs). */
+        void close() {
+            for (int i = 0; i < slots.length(); i++) {
+                Scratch s = slots.getAndSet(i, null);
+                if (s != null) {
+                    s.free();
+                }
+            }
+        }
+    }
+}

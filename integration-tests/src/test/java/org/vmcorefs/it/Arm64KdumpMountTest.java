@@ -3,7 +3,6 @@ package org.vmcorefs.it;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -43,7 +42,19 @@ class Arm64KdumpMountTest {
     static final long PAGE_OFFSET = 0xffff000000000000L;
     static final long PHYS_OFFSET = 0x40000000L;
     static final long KIMAGE_VADDR = 0xffff800008000000L;
-    static final Path REAL = Path.of("/var/cache/vmcore-fixtures-arch/arm64/kdump-vmcore.elf");
+    /** The real arm64 dumps (scripts/make-fixtures.sh makes them with shared/tools/make-arch-dump.sh). */
+    static final Path ARCH_DIR = Path.of(System.getenv().getOrDefault("VMCOREFS_ARCH_FIXTURES",
+            "/var/cache/vmcore-fixtures-arch"), "arm64");
+    static final Path REAL = ARCH_DIR.resolve("kdump-vmcore.elf");
+
+    /** {@code p}, a file of the arm64 fixtures; fails the test (CI) or skips it (VMCOREFS_MAY_SKIP) if missing. */
+    static Path fixture(Path p) {
+        if (!Files.isReadable(p) || !Requirements.present("fixtures", true)) {
+            Requirements.missing(Requirements.Skippable.FIXTURES, "arm64 fixture " + p, "Make the fixtures: "
+                    + "`make fixtures` (as root), or point VMCOREFS_ARCH_FIXTURES at a complete set");
+        }
+        return p;
+    }
 
     private Mounted m;
     private Path vmcore;
@@ -91,7 +102,7 @@ class Arm64KdumpMountTest {
 
     @Test
     void readelfShowsTheArm64VmcoreLayout() throws Exception {
-        assumeTrue(Exec.has("readelf"), "readelf is missing: install binutils");
+        Requirements.tool("readelf");
         String out = Exec.run(60, "readelf", "-h", "-l", "-n", "-W", vmcore.toString()).ok().stdout();
         assertTrue(out.contains("CORE (Core file)"), out);
         assertTrue(out.contains("AArch64"), out);
@@ -149,7 +160,7 @@ class Arm64KdumpMountTest {
 
     @Test
     void gdbMultiarchShowsEveryCpusRegisters() throws Exception {
-        assumeTrue(Exec.has("gdb-multiarch"), "gdb-multiarch is missing (Debian: gdb-multiarch)");
+        Requirements.tool("gdb-multiarch");
         String out = Exec.run(120, "gdb-multiarch", "-nx", "-batch", "-ex", "set architecture aarch64", "-ex",
                 "info threads", "-ex", "thread apply all info registers pc sp cpsr x0 x29 x30", "-c",
                 vmcore.toString()).ok().stdout();
@@ -186,8 +197,7 @@ class Arm64KdumpMountTest {
     @Test
     void libkdumpfileReadsTheArchitectureAndPhysicalMemory() throws Exception {
         String python = "/usr/bin/python3";
-        assumeTrue(Files.isExecutable(Path.of(python)) && Exec.run(30, python, "-c", "import kdumpfile").exit() == 0,
-                "Python module kdumpfile is missing (Debian: python3-libkdumpfile)");
+        Requirements.pythonModule("kdumpfile", "python3-libkdumpfile");
         long[] addresses = {PHYS_OFFSET + 0x1234, SyntheticArm64.TEXT_PHYSICAL + 0x10000, (1L << 32) + 0x777000,
             PHYS_OFFSET + MEMORY - 64};
         StringBuilder program = new StringBuilder("import sys, kdumpfile\n"
@@ -210,7 +220,7 @@ class Arm64KdumpMountTest {
 
     @Test
     void drgnReadsTheArchitectureAndPhysicalMemory() throws Exception {
-        assumeTrue(Exec.has("drgn"), "drgn is missing (Debian: python3-drgn)");
+        Requirements.tool("drgn");
         long address = PHYS_OFFSET + 0x5678000L + 24;
         Path script = Files.createTempFile("vmcorefs-drgn", ".py");
         try {
@@ -252,13 +262,15 @@ class Arm64KdumpMountTest {
     /** The real /proc/vmcore of an in-guest kdump of Debian's arm64 kernel, replayed: cmp-identical. */
     @Test
     void realArm64KdumpReplaysByteIdentical() throws Exception {
-        assumeTrue(Files.isReadable(REAL), REAL + " is missing: the real arm64 kdump fixture was not made here");
+        fixture(REAL);
         try (Mounted r = Mounted.mount("--profile", "arm64-kdump", "--image", REAL.toString())) {
             Exec.Result cmp = Exec.run(600, "cmp", REAL.toString(), r.path("proc/vmcore").toString());
             assertEquals(0, cmp.exit(), cmp.all());
             assertTrue(Files.size(r.path("proc/vmcore")) == Files.size(REAL));
             Path vmlinux = REAL.resolveSibling("vmlinux");
-            if (Exec.has("drgn") && Files.isReadable(vmlinux)) {
+            Requirements.tool("drgn");
+            fixture(vmlinux);
+            {
                 Path script = Files.createTempFile("vmcorefs-drgn", ".py");
                 try {
                     Files.writeString(script, "print(prog['init_uts_ns'].name.release.string_().decode())\n");
@@ -281,8 +293,9 @@ class Arm64KdumpMountTest {
     void qemuDumpOfAnArm64GuestReadsInDrgnThroughTheMount() throws Exception {
         Path qemu = REAL.resolveSibling("guest.elf");
         Path vmlinux = REAL.resolveSibling("vmlinux");
-        assumeTrue(Files.isReadable(qemu) && Files.isReadable(vmlinux), qemu + " or its vmlinux is missing");
-        assumeTrue(Exec.has("drgn"), "drgn is missing (Debian: python3-drgn)");
+        fixture(qemu);
+        fixture(vmlinux);
+        Requirements.tool("drgn");
         Path script = Files.createTempFile("vmcorefs-drgn", ".py");
         try (Mounted r = Mounted.mount("--profile", "arm64-kdump", "--image", qemu.toString())) {
             Files.writeString(script, "print(prog['init_uts_ns'].name.release.string_().decode())\n");

@@ -1,12 +1,17 @@
 package org.vmcorefs.format;
 
+import org.vmcorefs.format.env.CaptureEnvironment;
+import org.vmcorefs.format.input.ImageFile;
+import org.vmcorefs.format.input.InputContext;
+import org.vmcorefs.format.input.InputFormats;
+import org.vmcorefs.format.input.KernelImage;
 import java.time.Instant;
 import org.vmcorefs.machine.Architecture;
 import org.vmcorefs.machine.CrashedSystem;
 import org.vmcorefs.machine.DumpException;
 import org.vmcorefs.machine.Errno;
 import org.vmcorefs.machine.Machine;
-import org.vmcorefs.machine.SyntheticMemory;
+import org.vmcorefs.machine.memory.SyntheticMemory;
 
 /**
  * Builds a machine from a {@link MachineSpec}: the crashed system is synthetic when no image is given, else

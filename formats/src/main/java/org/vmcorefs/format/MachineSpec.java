@@ -1,5 +1,6 @@
 package org.vmcorefs.format;
 
+import org.vmcorefs.format.env.CaptureEnvironment;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.LinkedHashMap;

@@ -1,5 +1,10 @@
 package org.vmcorefs.format;
 
+import org.vmcorefs.format.env.CaptureEnvironment;
+import org.vmcorefs.format.env.CaptureEnvironments;
+import org.vmcorefs.format.struct.Elf64Phdr;
+import org.vmcorefs.format.view.DumpTree;
+import org.vmcorefs.format.view.VirtualFile;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,7 +17,7 @@ import org.vmcorefs.machine.DumpException;
 import org.vmcorefs.machine.Errno;
 import org.vmcorefs.machine.Machine;
 import org.vmcorefs.machine.MemoryRange;
-import org.vmcorefs.machine.SyntheticMemory;
+import org.vmcorefs.machine.memory.SyntheticMemory;
 
 /** The x86_64-kdump files of a machine built from a spec, as the mount serves them. */
 class CaptureEnvironmentTest {

@@ -1,5 +1,10 @@
 package org.vmcorefs.format;
 
+import org.vmcorefs.format.env.CaptureEnvironment;
+import org.vmcorefs.format.env.CaptureEnvironments;
+import org.vmcorefs.format.env.zfcpdump.ZcoreViewTest;
+import org.vmcorefs.format.view.DumpTree;
+import org.vmcorefs.format.view.VirtualFile;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -16,7 +21,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.vmcorefs.machine.DumpException;
 import org.vmcorefs.machine.Errno;
 import org.vmcorefs.machine.FaultInjection;
-import org.vmcorefs.machine.FirmwareDump;
+import org.vmcorefs.machine.mechanism.FirmwareDump;
 import org.vmcorefs.machine.Machine;
 
 /**

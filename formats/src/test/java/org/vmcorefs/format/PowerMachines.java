@@ -1,11 +1,12 @@
 package org.vmcorefs.format;
 
+import org.vmcorefs.format.env.CaptureEnvironment;
 import org.vmcorefs.machine.DumpException;
 import org.vmcorefs.machine.Machine;
-import org.vmcorefs.machine.SyntheticMemory;
+import org.vmcorefs.machine.memory.SyntheticMemory;
 
 /** The small POWER machines the format tests use, and the model's own bytes to check reads against. */
-final class PowerMachines {
+public final class PowerMachines {
     static final long GIB = 1L << 30;
     static final long SEED = 11;
     static final double POPULATED = 0.5;
@@ -13,7 +14,7 @@ final class PowerMachines {
     private PowerMachines() {
     }
 
-    static Machine machine(CaptureEnvironment profile, int cpus) throws DumpException {
+    public static Machine machine(CaptureEnvironment profile, int cpus) throws DumpException {
         return MachineFactory.create(MachineSpec.synthetic(profile, GIB, cpus, SEED).withPopulated(POPULATED));
     }
 

@@ -1,5 +1,11 @@
 package org.vmcorefs.format;
 
+import org.vmcorefs.format.env.CaptureEnvironment;
+import org.vmcorefs.format.env.CaptureEnvironments;
+import org.vmcorefs.format.struct.Elf64Ehdr;
+import org.vmcorefs.format.struct.Elf64Phdr;
+import org.vmcorefs.format.view.DumpTree;
+import org.vmcorefs.format.view.VirtualFile;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -17,7 +23,7 @@ import org.vmcorefs.machine.DumpException;
 import org.vmcorefs.machine.Errno;
 import org.vmcorefs.machine.Machine;
 import org.vmcorefs.machine.MemoryRange;
-import org.vmcorefs.machine.SyntheticMemory;
+import org.vmcorefs.machine.memory.SyntheticMemory;
 
 /** /proc/vmcore of the POWER profiles: golden header bytes, and reads of any (offset, length) checked. */
 class PowerVmcoreTest {

@@ -4,9 +4,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.vmcorefs.machine.FirmwareDump;
+import org.vmcorefs.machine.mechanism.FirmwareDump;
 import org.vmcorefs.machine.MemoryRange;
-import org.vmcorefs.machine.ReservedMemory;
+import org.vmcorefs.machine.memory.ReservedMemory;
 
 /** The stats entry of a POWER hypervisor-saved dump: its areas, what is still reserved and what was released. */
 final class FirmwareDumpStats {

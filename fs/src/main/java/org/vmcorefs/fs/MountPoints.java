@@ -8,11 +8,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** Checks a mount point before mounting, and recovers one left stale by a killed daemon. */
-final class MountPoints {
+public final class MountPoints {
     private static final Logger LOG = LoggerFactory.getLogger(MountPoints.class);
 
     /** Why a mount point cannot be used. */
-    static final class Unusable extends Exception {
+    public static final class Unusable extends Exception {
         private static final long serialVersionUID = 1L;
 
         Unusable(String message) {
@@ -23,7 +23,7 @@ final class MountPoints {
     private MountPoints() {
     }
 
-    static Path prepare(Path mountPoint) throws Unusable {
+    public static Path prepare(Path mountPoint) throws Unusable {
         Path mp = mountPoint.toAbsolutePath().normalize();
         if (Mounts.isStale(mp)) {
             LOG.warn("{} is a stale mount (its daemon is gone); unmounting it first", mp);

@@ -1,5 +1,6 @@
 package org.vmcorefs.fs;
 
+import org.vmcorefs.fs.map.ReadMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -31,7 +32,7 @@ public final class MountStats {
     private volatile ReadMap map;
 
     /** Where reads also mark the memory they touched ({@link ReadMap}). */
-    void map(ReadMap readMap) {
+    public void map(ReadMap readMap) {
         this.map = readMap;
     }
 
@@ -71,7 +72,7 @@ public final class MountStats {
         of(path).errors.increment();
     }
 
-    Map<String, Map<String, Long>> snapshot() {
+    public Map<String, Map<String, Long>> snapshot() {
         Map<String, Map<String, Long>> m = new java.util.TreeMap<>();
         files.forEach((path, c) -> m.put(path, c.snapshot()));
         return m;

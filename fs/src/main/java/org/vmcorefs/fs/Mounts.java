@@ -7,12 +7,12 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** The system's mount table and the fusermount helper. */
-final class Mounts {
+public final class Mounts {
     private Mounts() {
     }
 
     /** Whether {@code mountPoint} is a mount point of the kernel's table (as {@code /proc/self/mounts} spells it). */
-    static boolean isMounted(Path mountPoint) {
+    public static boolean isMounted(Path mountPoint) {
         String target = escape(mountPoint.toAbsolutePath().normalize().toString());
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/mounts"))) {
@@ -46,7 +46,7 @@ final class Mounts {
     }
 
     /** Runs {@code fusermount -u [-z] mountPoint}; returns its exit status (127 if fusermount is missing). */
-    static int fusermountUnmount(Path mountPoint, boolean lazy) {
+    public static int fusermountUnmount(Path mountPoint, boolean lazy) {
         for (String tool : List.of("fusermount", "fusermount3")) {
             List<String> cmd = lazy ? List.of(tool, "-u", "-z", mountPoint.toString())
                     : List.of(tool, "-u", mountPoint.toString());

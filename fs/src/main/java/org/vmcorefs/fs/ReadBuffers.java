@@ -12,8 +12,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import jnr.ffi.LibraryLoader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.vmcorefs.format.ReadTarget;
-import org.vmcorefs.machine.FileMemory;
+import org.vmcorefs.format.view.ReadTarget;
+import org.vmcorefs.machine.memory.FileMemory;
 
 /**
  * Builds the {@code struct fuse_bufvec} that libfuse's read_buf operation returns. Bytes that are a run of a
@@ -23,7 +23,7 @@ import org.vmcorefs.machine.FileMemory;
  * malloc (jffi's allocateMemory is malloc). Each thread has one {@link Reply}, reused read after read, so a
  * read allocates nothing on the Java heap.
  */
-final class ReadBuffers {
+public final class ReadBuffers {
     private static final Logger LOG = LoggerFactory.getLogger(ReadBuffers.class);
 
     /** The C library calls used here. */
@@ -62,7 +62,7 @@ final class ReadBuffers {
     private final ThreadLocal<Reply> replies = ThreadLocal.withInitial(Reply::new);
 
     /** @param useDescriptors whether file-backed bytes may be handed over as descriptors at all */
-    ReadBuffers(boolean useDescriptors) {
+    public ReadBuffers(boolean useDescriptors) {
         this.libc = LibraryLoader.create(LibC.class).load("c");
         this.useDescriptors = useDescriptors;
     }

@@ -8,11 +8,11 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.HexFormat;
 
 /** Per-mount files kept outside the mount: the daemon's pid and its log, in a private (0700) directory. */
-final class RuntimeFiles {
+public final class RuntimeFiles {
     private RuntimeFiles() {
     }
 
-    static Path directory() throws IOException {
+    public static Path directory() throws IOException {
         String xdg = System.getenv("XDG_RUNTIME_DIR");
         Path dir = xdg != null && !xdg.isEmpty() ? Path.of(xdg, "vmcorefs")
                 : Path.of(System.getProperty("java.io.tmpdir"), "vmcorefs-" + new com.sun.security.auth.module.UnixSystem().getUid());
@@ -28,7 +28,7 @@ final class RuntimeFiles {
                 s.substring(Math.max(0, s.length() - 24)).getBytes(StandardCharsets.UTF_8)).substring(0, 8);
     }
 
-    static Path log(Path mountPoint) throws IOException {
+    public static Path log(Path mountPoint) throws IOException {
         return directory().resolve(key(mountPoint) + ".log");
     }
 
@@ -36,11 +36,11 @@ final class RuntimeFiles {
         return directory().resolve(key(mountPoint) + ".pid");
     }
 
-    static void writePid(Path mountPoint, long pid) throws IOException {
+    public static void writePid(Path mountPoint, long pid) throws IOException {
         Files.writeString(pidFile(mountPoint), pid + "\n");
     }
 
-    static long readPid(Path mountPoint) {
+    public static long readPid(Path mountPoint) {
         try {
             return Long.parseLong(Files.readString(pidFile(mountPoint)).trim());
         } catch (IOException | NumberFormatException e) {
@@ -48,7 +48,7 @@ final class RuntimeFiles {
         }
     }
 
-    static void clear(Path mountPoint) {
+    public static void clear(Path mountPoint) {
         try {
             Files.deleteIfExists(pidFile(mountPoint));
         } catch (IOException e) {

@@ -9,25 +9,25 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.vmcorefs.format.BytesFile;
+import org.vmcorefs.format.view.BytesFile;
 import org.vmcorefs.format.DumpPaths;
-import org.vmcorefs.format.VirtualFile;
+import org.vmcorefs.format.view.VirtualFile;
 import org.vmcorefs.machine.DumpException;
 import org.vmcorefs.machine.Errno;
 import org.vmcorefs.machine.EventLog;
 import org.vmcorefs.machine.Machine;
-import org.vmcorefs.machine.SavedArea;
+import org.vmcorefs.machine.memory.SavedArea;
 
 /** {@code .vmcorefs/stats.json}: what the mount served and what the saved area fetched, as JSON. */
-final class StatsFile implements VirtualFile {
-    static final String PATH = DumpPaths.STATS;
+public final class StatsFile implements VirtualFile {
+    public static final String PATH = DumpPaths.STATS;
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private final Machine machine;
     private final MountStats stats;
     private final Map<String, Object> mount;
 
-    StatsFile(Machine machine, MountStats stats, Map<String, Object> mount) {
+    public StatsFile(Machine machine, MountStats stats, Map<String, Object> mount) {
         this.machine = machine;
         this.stats = stats;
         this.mount = mount;
@@ -69,7 +69,7 @@ final class StatsFile implements VirtualFile {
             events.add(m);
         }
         r.put("toleratedInputs", machine.events().events().stream()
-                .filter(e -> e.kind().equals(org.vmcorefs.format.KernelLeniency.EVENT)).count());
+                .filter(e -> e.kind().equals(org.vmcorefs.format.env.KernelLeniency.EVENT)).count());
         r.put("events", events);
         return r;
     }

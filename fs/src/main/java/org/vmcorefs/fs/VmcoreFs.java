@@ -10,8 +10,8 @@ import jnr.ffi.types.off_t;
 import jnr.ffi.types.size_t;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.vmcorefs.format.DumpTree;
-import org.vmcorefs.format.VirtualFile;
+import org.vmcorefs.format.view.DumpTree;
+import org.vmcorefs.format.view.VirtualFile;
 import org.vmcorefs.machine.DumpException;
 import org.vmcorefs.machine.Errno;
 import ru.serce.jnrfuse.ErrorCodes;
@@ -26,7 +26,7 @@ import ru.serce.jnrfuse.struct.FuseFileInfo;
  * file's bytes for libfuse to move (see {@link ReadBuffers}).
  * Nothing thrown below crosses into native code: {@link #errno} maps every failure to a negative errno.
  */
-final class VmcoreFs extends FuseStubFS {
+public final class VmcoreFs extends FuseStubFS {
     private static final Logger LOG = LoggerFactory.getLogger(VmcoreFs.class);
     /** Byte offset of the bit field (direct_io:1, keep_cache:1, ...) in libfuse 2's struct fuse_file_info. */
     private static final int FILE_INFO_BITS = 20;
@@ -49,7 +49,7 @@ final class VmcoreFs extends FuseStubFS {
      * @param directIo bypass the page cache for every file, not only for the ones whose content changes
      * @param buffers what read_buf replies are made of
      */
-    VmcoreFs(DumpTree tree, MountStats stats, long uid, long gid, boolean directIo, ReadBuffers buffers) {
+    public VmcoreFs(DumpTree tree, MountStats stats, long uid, long gid, boolean directIo, ReadBuffers buffers) {
         this.directIo = directIo;
         this.buffers = buffers;
         this.tree = tree;

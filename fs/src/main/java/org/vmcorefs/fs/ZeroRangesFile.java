@@ -4,9 +4,9 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.vmcorefs.format.DumpPaths;
-import org.vmcorefs.format.DumpTree;
-import org.vmcorefs.format.LayoutFile;
-import org.vmcorefs.format.VirtualFile;
+import org.vmcorefs.format.view.DumpTree;
+import org.vmcorefs.format.view.LayoutFile;
+import org.vmcorefs.format.view.VirtualFile;
 import org.vmcorefs.format.text.ZeroRangesText;
 
 /**
@@ -15,8 +15,8 @@ import org.vmcorefs.format.text.ZeroRangesText;
  * A simulator-only shortcut for {@code vmcorefs save --exclude-zero}: a real capture kernel has no such
  * file. Empty for a replayed image. Computed on first use from the vmcore's layout, without reading memory.
  */
-final class ZeroRangesFile implements VirtualFile {
-    static final String PATH = DumpPaths.ZERO_RANGES;
+public final class ZeroRangesFile implements VirtualFile {
+    public static final String PATH = DumpPaths.ZERO_RANGES;
 
     private final LayoutFile vmcore;
     private volatile byte[] bytes;
@@ -26,7 +26,7 @@ final class ZeroRangesFile implements VirtualFile {
     }
 
     /** The file for {@code tree}'s proc/vmcore; empty if the tree has none. */
-    static ZeroRangesFile of(DumpTree tree) {
+    public static ZeroRangesFile of(DumpTree tree) {
         return new ZeroRangesFile(tree.file(DumpPaths.VMCORE) instanceof LayoutFile f ? f : null);
     }
 

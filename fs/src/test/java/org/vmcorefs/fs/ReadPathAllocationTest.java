@@ -15,13 +15,13 @@ import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.vmcorefs.format.CaptureEnvironment;
-import org.vmcorefs.format.CaptureEnvironments;
+import org.vmcorefs.format.env.CaptureEnvironment;
+import org.vmcorefs.format.env.CaptureEnvironments;
 import org.vmcorefs.format.DumpPaths;
-import org.vmcorefs.format.DumpTree;
+import org.vmcorefs.format.view.DumpTree;
 import org.vmcorefs.format.MachineFactory;
 import org.vmcorefs.format.MachineSpec;
-import org.vmcorefs.format.VirtualFile;
+import org.vmcorefs.format.view.VirtualFile;
 import ru.serce.jnrfuse.struct.FuseFileInfo;
 
 /**

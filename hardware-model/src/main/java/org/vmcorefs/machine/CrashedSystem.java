@@ -1,5 +1,6 @@
 package org.vmcorefs.machine;
 
+import org.vmcorefs.machine.memory.PhysicalMemory;
 import java.time.Instant;
 import java.util.List;
 

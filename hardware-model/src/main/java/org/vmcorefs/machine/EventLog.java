@@ -42,7 +42,7 @@ public final class EventLog {
         return sequence.get();
     }
 
-    long tick() {
+    public long tick() {
         return sequence.incrementAndGet();
     }
 }

@@ -44,7 +44,7 @@ public final class FaultInjection {
     }
 
     /** Waits the injected latency, then says whether this request fails. Called under the interface's lock. */
-    boolean nextRequestFails() {
+    public boolean nextRequestFails() {
         if (latencyNanos > 0) {
             long deadline = System.nanoTime() + latencyNanos;
             for (long left = latencyNanos; left > 0; left = deadline - System.nanoTime()) {

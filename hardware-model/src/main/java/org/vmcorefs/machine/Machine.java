@@ -1,5 +1,8 @@
 package org.vmcorefs.machine;
 
+import org.vmcorefs.machine.mechanism.FirmwareDump;
+import org.vmcorefs.machine.memory.PhysicalMemory;
+import org.vmcorefs.machine.memory.SavedArea;
 import java.util.List;
 
 /**

@@ -22,8 +22,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.vmcorefs.machine.Architecture;
 import org.vmcorefs.machine.CpuState;
-import org.vmcorefs.machine.SyntheticArm64;
-import org.vmcorefs.machine.SyntheticMemory;
+import org.vmcorefs.machine.synthetic.SyntheticArm64;
+import org.vmcorefs.machine.memory.SyntheticMemory;
 
 /**
  * The arm64-kdump profile of a sparse 1 TiB synthetic machine on one real mount, checked with readelf,

@@ -18,12 +18,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.vmcorefs.format.CaptureEnvironment;
+import org.vmcorefs.format.env.CaptureEnvironment;
 import org.vmcorefs.format.MachineFactory;
 import org.vmcorefs.format.MachineSpec;
-import org.vmcorefs.format.VirtualFile;
-import org.vmcorefs.format.CaptureEnvironments;
-import org.vmcorefs.format.CaptureEnvironment;
+import org.vmcorefs.format.view.VirtualFile;
+import org.vmcorefs.format.env.CaptureEnvironments;
+import org.vmcorefs.format.env.CaptureEnvironment;
 
 /**
  * Eight readers at once over every file of a mounted machine, at random offsets and sizes: every byte

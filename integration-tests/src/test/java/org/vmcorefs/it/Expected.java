@@ -1,7 +1,7 @@
 package org.vmcorefs.it;
 
 import java.util.List;
-import org.vmcorefs.machine.SyntheticMemory;
+import org.vmcorefs.machine.memory.SyntheticMemory;
 
 /** Expected bytes of the mounted files, from the model (SyntheticMemory.byteAt) and PT_LOAD tables. */
 final class Expected {

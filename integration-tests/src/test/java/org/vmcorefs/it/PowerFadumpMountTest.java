@@ -15,8 +15,8 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.vmcorefs.machine.Architecture;
 import org.vmcorefs.machine.CpuState;
-import org.vmcorefs.machine.SyntheticMemory;
-import org.vmcorefs.machine.SyntheticPowerSystem;
+import org.vmcorefs.machine.memory.SyntheticMemory;
+import org.vmcorefs.machine.synthetic.SyntheticPowerSystem;
 
 /** The ppc64le-fadump profile on a real mount: the vmcore for readelf and gdb, and the fadump sysfs files. */
 class PowerFadumpMountTest {

@@ -20,8 +20,8 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.vmcorefs.machine.Architecture;
 import org.vmcorefs.machine.CpuState;
-import org.vmcorefs.machine.SyntheticMemory;
-import org.vmcorefs.machine.SyntheticPowerSystem;
+import org.vmcorefs.machine.memory.SyntheticMemory;
+import org.vmcorefs.machine.synthetic.SyntheticPowerSystem;
 
 /**
  * The ppc64-phyp profile on a real mount: readelf and gdb-multiarch read the vmcore, and the documented

@@ -15,8 +15,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
-import org.vmcorefs.format.Elf64Phdr;
-import org.vmcorefs.format.ElfCoreReader;
+import org.vmcorefs.format.struct.Elf64Phdr;
+import org.vmcorefs.format.input.ElfCoreReader;
 
 /**
  * A raw memory image (offset = physical address) replayed through a mount: every /proc/vmcore segment is

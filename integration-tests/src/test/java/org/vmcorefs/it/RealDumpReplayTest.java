@@ -23,10 +23,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.vmcorefs.format.Elf64Phdr;
-import org.vmcorefs.format.ElfCoreReader;
-import org.vmcorefs.format.ElfNote;
-import org.vmcorefs.format.Vmcoreinfo;
+import org.vmcorefs.format.struct.Elf64Phdr;
+import org.vmcorefs.format.input.ElfCoreReader;
+import org.vmcorefs.format.struct.ElfNote;
+import org.vmcorefs.format.struct.Vmcoreinfo;
 
 /**
  * Real dumps of a real Debian kernel (see {@link Fixtures}) replayed through a mount and read by the real

@@ -8,10 +8,10 @@ import org.vmcorefs.machine.CpuState;
 import org.vmcorefs.machine.DumpException;
 import org.vmcorefs.machine.Machine;
 import org.vmcorefs.machine.MemoryRange;
-import org.vmcorefs.format.CaptureEnvironments;
-import org.vmcorefs.format.CaptureEnvironment;
-import org.vmcorefs.machine.S390SaveArea;
-import org.vmcorefs.machine.SyntheticMemory;
+import org.vmcorefs.format.env.CaptureEnvironments;
+import org.vmcorefs.format.env.CaptureEnvironment;
+import org.vmcorefs.machine.mechanism.S390SaveArea;
+import org.vmcorefs.machine.memory.SyntheticMemory;
 
 /**
  * What a synthetic s390x-zfcpdump mount must show, computed on the test side: memory from the seed

@@ -30,13 +30,13 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.vmcorefs.format.CaptureEnvironment;
+import org.vmcorefs.format.env.CaptureEnvironment;
 import org.vmcorefs.format.MachineFactory;
 import org.vmcorefs.format.MachineSpec;
-import org.vmcorefs.format.VirtualFile;
+import org.vmcorefs.format.view.VirtualFile;
 import org.vmcorefs.machine.DumpException;
-import org.vmcorefs.format.CaptureEnvironment;
-import org.vmcorefs.format.CaptureEnvironments;
+import org.vmcorefs.format.env.CaptureEnvironment;
+import org.vmcorefs.format.env.CaptureEnvironments;
 
 /**
  * Eight readers stream every dump file of a mount while the state that matters changes under them: phyp's

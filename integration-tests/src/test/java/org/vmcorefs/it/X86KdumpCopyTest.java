@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 import org.vmcorefs.format.MachineFactory;
-import org.vmcorefs.machine.SyntheticMemory;
+import org.vmcorefs.machine.memory.SyntheticMemory;
 
 /**
  * A 64 MiB machine with a crashkernel region and a kernel ELF built here with gcc and planted with

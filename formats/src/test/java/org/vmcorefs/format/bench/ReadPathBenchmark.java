@@ -14,14 +14,14 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
-import org.vmcorefs.format.Layout;
+import org.vmcorefs.format.view.Layout;
 import org.vmcorefs.format.MachineFactory;
 import org.vmcorefs.format.MachineSpec;
-import org.vmcorefs.format.VmcoreView;
+import org.vmcorefs.format.view.VmcoreView;
 import org.vmcorefs.machine.DumpException;
-import org.vmcorefs.format.CaptureEnvironments;
-import org.vmcorefs.format.CaptureEnvironment;
-import org.vmcorefs.machine.SyntheticMemory;
+import org.vmcorefs.format.env.CaptureEnvironments;
+import org.vmcorefs.format.env.CaptureEnvironment;
+import org.vmcorefs.machine.memory.SyntheticMemory;
 
 /**
  * The read path without FUSE: the synthetic memory generator, the /proc/vmcore layout's read loop over

@@ -6,17 +6,17 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.vmcorefs.format.DumpPaths;
-import org.vmcorefs.format.CaptureEnvironment;
-import org.vmcorefs.format.DumpTree;
-import org.vmcorefs.format.FadumpFiles;
+import org.vmcorefs.format.env.CaptureEnvironment;
+import org.vmcorefs.format.view.DumpTree;
+import org.vmcorefs.format.env.fadump.FadumpFiles;
 import org.vmcorefs.format.MachineFactory;
 import org.vmcorefs.format.MachineSpec;
-import org.vmcorefs.format.ReleaseRegion;
-import org.vmcorefs.format.VirtualFile;
-import org.vmcorefs.format.Zcore;
+import org.vmcorefs.format.env.phyp.ReleaseRegion;
+import org.vmcorefs.format.view.VirtualFile;
+import org.vmcorefs.format.env.zfcpdump.Zcore;
 import org.vmcorefs.machine.DumpException;
-import org.vmcorefs.format.CaptureEnvironment;
-import org.vmcorefs.format.CaptureEnvironments;
+import org.vmcorefs.format.env.CaptureEnvironment;
+import org.vmcorefs.format.env.CaptureEnvironments;
 
 /**
  * Fuzzes the control files' parsers through {@link VirtualFile#write} on a fresh small machine of their profile:

@@ -3,8 +3,8 @@ package org.vmcorefs.format.fuzz;
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
-import org.vmcorefs.format.DumpTree;
-import org.vmcorefs.format.VirtualFile;
+import org.vmcorefs.format.view.DumpTree;
+import org.vmcorefs.format.view.VirtualFile;
 import org.vmcorefs.machine.DumpException;
 
 /**

@@ -6,14 +6,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.vmcorefs.format.CaptureEnvironment;
+import org.vmcorefs.format.env.CaptureEnvironment;
 import org.vmcorefs.format.MachineFactory;
 import org.vmcorefs.format.MachineSpec;
 import org.vmcorefs.machine.DumpException;
 import org.vmcorefs.machine.Machine;
 import org.vmcorefs.machine.MemoryRange;
-import org.vmcorefs.format.CaptureEnvironment;
-import org.vmcorefs.format.CaptureEnvironments;
+import org.vmcorefs.format.env.CaptureEnvironment;
+import org.vmcorefs.format.env.CaptureEnvironments;
 
 /**
  * Fuzzes every input reader through the one door an --image goes through: the bytes are written to a file and

@@ -3,9 +3,9 @@ package org.vmcorefs.format.fuzz;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import org.vmcorefs.format.ElfNote;
+import org.vmcorefs.format.struct.ElfNote;
 import org.vmcorefs.format.FormatException;
-import org.vmcorefs.format.Vmcoreinfo;
+import org.vmcorefs.format.struct.Vmcoreinfo;
 
 /**
  * Fuzzes the note parsers directly (an --image as a whole is fuzzed by {@link ImageFuzzTest}): a note segment

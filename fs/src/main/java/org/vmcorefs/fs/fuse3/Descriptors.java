@@ -11,7 +11,7 @@ import jnr.ffi.LibraryLoader;
 import jnr.ffi.LibraryOption;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.vmcorefs.machine.FileMemory;
+import org.vmcorefs.machine.memory.FileMemory;
 
 /**
  * Our own descriptor of each backing file (a replayed image), to hand its bytes to libfuse for splicing.

@@ -9,7 +9,7 @@ import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.vmcorefs.format.DumpTree;
+import org.vmcorefs.format.view.DumpTree;
 import org.vmcorefs.fs.MountStats;
 
 /**

@@ -1,7 +1,7 @@
 package org.vmcorefs.fs.fuse3;
 
 import java.util.concurrent.atomic.AtomicReferenceArray;
-import org.vmcorefs.format.VirtualFile;
+import org.vmcorefs.format.view.VirtualFile;
 
 /**
  * The open files, by the handle number given to FUSE (fuse_file_info.fh): a slot index, so that a read finds

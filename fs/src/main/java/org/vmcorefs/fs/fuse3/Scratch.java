@@ -4,8 +4,8 @@ import com.kenai.jffi.MemoryIO;
 import java.nio.ByteBuffer;
 import java.io.IOException;
 import java.util.concurrent.atomic.AtomicReferenceArray;
-import org.vmcorefs.format.ReadTarget;
-import org.vmcorefs.machine.FileMemory;
+import org.vmcorefs.format.view.ReadTarget;
+import org.vmcorefs.machine.memory.FileMemory;
 
 /**
  * Native memory one request works in: a reply buffer of the largest request (with a ByteBuffer over it made

@@ -5,7 +5,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.TreeSet;
 import org.vmcorefs.format.DumpPaths;
-import org.vmcorefs.format.ReleaseRequest;
+import org.vmcorefs.format.text.ReleaseRequest;
 import org.vmcorefs.format.text.ReleaseRegionText;
 import org.vmcorefs.format.text.ZcoreHsaText;
 import org.vmcorefs.machine.MemoryRange;

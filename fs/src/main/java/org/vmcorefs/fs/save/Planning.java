@@ -11,8 +11,8 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import org.vmcorefs.format.DumpPaths;
-import org.vmcorefs.format.S390DumpHeader;
-import org.vmcorefs.format.S390EndMarker;
+import org.vmcorefs.format.struct.S390DumpHeader;
+import org.vmcorefs.format.struct.S390EndMarker;
 import org.vmcorefs.format.text.ReleaseRegionText;
 import org.vmcorefs.machine.MemoryRange;
 

@@ -8,14 +8,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.vmcorefs.format.CoreNotes;
+import org.vmcorefs.format.struct.CoreNotes;
 import org.vmcorefs.format.DumpPaths;
-import org.vmcorefs.format.ElfNote;
-import org.vmcorefs.format.Layout;
-import org.vmcorefs.format.VmcoreView;
+import org.vmcorefs.format.struct.ElfNote;
+import org.vmcorefs.format.view.Layout;
+import org.vmcorefs.format.view.VmcoreView;
 import org.vmcorefs.machine.Architecture;
 import org.vmcorefs.machine.DumpException;
-import org.vmcorefs.machine.PhysicalMemory;
+import org.vmcorefs.machine.memory.PhysicalMemory;
 
 /** A capture environment's files as plain files in a temporary directory, for protocol tests. */
 final class FakeRoot {
@@ -54,7 +54,7 @@ final class FakeRoot {
     /** zcore/mem: an s390 standalone dump header (4 KiB) and {@code memSize} bytes of memory from 0. */
     byte[] zcoreMem(PhysicalMemory memory, long memSize, long tod) throws IOException {
         ByteBuffer h = ByteBuffer.allocate(4096).order(ByteOrder.BIG_ENDIAN);
-        h.putLong(0, org.vmcorefs.format.S390DumpHeader.MAGIC).putInt(0x08, 5).putInt(0x0c, 0x1000).putInt(0x14, 4096)
+        h.putLong(0, org.vmcorefs.format.struct.S390DumpHeader.MAGIC).putInt(0x08, 5).putInt(0x0c, 0x1000).putInt(0x14, 4096)
                 .putLong(0x18, memSize).putLong(0x28, memSize - 1).putInt(0x30, (int) (memSize / 4096))
                 .putLong(0x38, tod).putInt(0x48, 2);
         ByteBuffer all = ByteBuffer.allocate(Math.toIntExact(4096 + memSize));

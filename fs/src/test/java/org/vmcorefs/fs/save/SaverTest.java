@@ -20,10 +20,10 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.vmcorefs.format.DumpPaths;
-import org.vmcorefs.format.VmcoreView;
+import org.vmcorefs.format.view.VmcoreView;
 import org.vmcorefs.format.text.ZcoreMemmapText;
 import org.vmcorefs.machine.Architecture;
-import org.vmcorefs.machine.SyntheticMemory;
+import org.vmcorefs.machine.memory.SyntheticMemory;
 
 /**
  * The whole save against fake capture environments (plain files in a temporary directory): output equal
@@ -145,7 +145,7 @@ class SaverTest {
     @Test
     void s390FormatIsZcoreMemWithAnEndMarkerAndReleasesTheHsaOnlyAtTheEnd() throws Exception {
         FakeRoot r = root("s390fmt");
-        long tod = org.vmcorefs.format.S390DumpHeader.TOD_UNIX_EPOCH + (1767225600L * 1_000_000L << 12);
+        long tod = org.vmcorefs.format.struct.S390DumpHeader.TOD_UNIX_EPOCH + (1767225600L * 1_000_000L << 12);
         byte[] mem = r.zcoreMem(new SyntheticMemory(3, 1.0), 4 * M, tod);
         r.write(DumpPaths.ZCORE_HSA, "100000\n");
         Path out = dir.resolve("dump.s390");
@@ -154,7 +154,7 @@ class SaverTest {
         assertEquals(mem.length + 16, saved.length);
         // Memory as it is; the header as zgetdump writes it: mem_size = mem_end = the bytes that follow.
         assertArrayEquals(Arrays.copyOfRange(mem, 4096, mem.length), Arrays.copyOfRange(saved, 4096, mem.length));
-        org.vmcorefs.format.S390DumpHeader h = org.vmcorefs.format.S390DumpHeader.readFrom(ByteBuffer.wrap(saved));
+        org.vmcorefs.format.struct.S390DumpHeader h = org.vmcorefs.format.struct.S390DumpHeader.readFrom(ByteBuffer.wrap(saved));
         assertEquals(4 * M, h.memSize());
         assertEquals(4 * M, h.memEnd());
         assertEquals(tod, h.tod());
@@ -176,7 +176,7 @@ class SaverTest {
     @Test
     void s390FormatFollowsZcoreMemmapAndWritesItsHolesAsZeros() throws Exception {
         FakeRoot r = root("s390holes");
-        long tod = org.vmcorefs.format.S390DumpHeader.TOD_UNIX_EPOCH;
+        long tod = org.vmcorefs.format.struct.S390DumpHeader.TOD_UNIX_EPOCH;
         byte[] mem = r.zcoreMem(new SyntheticMemory(3, 1.0), 6 * M, tod); // the hole [2M, 4M) reads as data here
         r.write(DumpPaths.ZCORE_MEMMAP, String.format("%016x %016x %016x %016x ", 0, 2 * M, 4 * M, 2 * M));
         r.write(DumpPaths.ZCORE_HSA, "100000\n");

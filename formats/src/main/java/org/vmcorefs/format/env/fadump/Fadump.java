@@ -2,22 +2,21 @@ package org.vmcorefs.format.env.fadump;
 
 import java.time.Instant;
 import java.util.List;
-import org.vmcorefs.format.CaptureEnvironment;
+import org.vmcorefs.format.env.CaptureEnvironment;
 import org.vmcorefs.format.DumpPaths;
-import org.vmcorefs.format.DumpTree;
-import org.vmcorefs.format.KernelLeniency;
+import org.vmcorefs.format.view.DumpTree;
+import org.vmcorefs.format.env.KernelLeniency;
 import org.vmcorefs.format.MachineSpec;
-import org.vmcorefs.format.FadumpFiles;
-import org.vmcorefs.format.PowerVmcoreFile;
-import org.vmcorefs.format.VmcoreView;
+import org.vmcorefs.format.view.PowerVmcoreFile;
+import org.vmcorefs.format.view.VmcoreView;
 import org.vmcorefs.machine.Architecture;
 import org.vmcorefs.machine.CrashedSystem;
-import org.vmcorefs.machine.FirmwareDump;
+import org.vmcorefs.machine.mechanism.FirmwareDump;
 import org.vmcorefs.machine.Machine;
-import org.vmcorefs.machine.PhysicalMemory;
-import org.vmcorefs.machine.PowerDump;
-import org.vmcorefs.machine.SyntheticMemory;
-import org.vmcorefs.machine.SyntheticPowerSystem;
+import org.vmcorefs.machine.memory.PhysicalMemory;
+import org.vmcorefs.machine.mechanism.PowerDump;
+import org.vmcorefs.machine.memory.SyntheticMemory;
+import org.vmcorefs.machine.synthetic.SyntheticPowerSystem;
 
 /**
  * POWER firmware-assisted dump (fadump), big- or little-endian: the firmware saved the boot memory into the

@@ -3,24 +3,24 @@ package org.vmcorefs.format.env.kdump;
 import java.time.Instant;
 import java.util.List;
 import org.vmcorefs.format.ByteSize;
-import org.vmcorefs.format.CaptureEnvironment;
+import org.vmcorefs.format.env.CaptureEnvironment;
 import org.vmcorefs.format.DumpPaths;
-import org.vmcorefs.format.DumpTree;
-import org.vmcorefs.format.EnvironmentOption;
-import org.vmcorefs.format.KernelLeniency;
-import org.vmcorefs.format.LayoutFile;
+import org.vmcorefs.format.view.DumpTree;
+import org.vmcorefs.format.env.EnvironmentOption;
+import org.vmcorefs.format.env.KernelLeniency;
+import org.vmcorefs.format.view.LayoutFile;
 import org.vmcorefs.format.MachineSpec;
-import org.vmcorefs.format.OldmemView;
-import org.vmcorefs.format.VmcoreView;
+import org.vmcorefs.format.view.OldmemView;
+import org.vmcorefs.format.view.VmcoreView;
 import org.vmcorefs.machine.Architecture;
 import org.vmcorefs.machine.CrashedSystem;
 import org.vmcorefs.machine.Errno;
-import org.vmcorefs.machine.Kdump;
+import org.vmcorefs.machine.mechanism.Kdump;
 import org.vmcorefs.machine.Machine;
 import org.vmcorefs.machine.MemoryRange;
-import org.vmcorefs.machine.PhysicalMemory;
-import org.vmcorefs.machine.SyntheticMemory;
-import org.vmcorefs.machine.SyntheticSystem;
+import org.vmcorefs.machine.memory.PhysicalMemory;
+import org.vmcorefs.machine.memory.SyntheticMemory;
+import org.vmcorefs.machine.synthetic.SyntheticSystem;
 
 /**
  * x86_64 kexec-based kdump: the capture kernel's /proc/vmcore (the crashed kernel's memory as an ELF64 core,

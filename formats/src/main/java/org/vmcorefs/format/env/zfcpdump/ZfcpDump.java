@@ -3,20 +3,18 @@ package org.vmcorefs.format.env.zfcpdump;
 import java.time.Instant;
 import java.util.List;
 import org.vmcorefs.format.ByteSize;
-import org.vmcorefs.format.CaptureEnvironment;
-import org.vmcorefs.format.DumpTree;
-import org.vmcorefs.format.EnvironmentOption;
-import org.vmcorefs.format.KernelLeniency;
+import org.vmcorefs.format.env.CaptureEnvironment;
+import org.vmcorefs.format.view.DumpTree;
+import org.vmcorefs.format.env.EnvironmentOption;
+import org.vmcorefs.format.env.KernelLeniency;
 import org.vmcorefs.format.MachineSpec;
-import org.vmcorefs.format.S390Vmcoreinfo;
-import org.vmcorefs.format.Zcore;
 import org.vmcorefs.machine.Architecture;
 import org.vmcorefs.machine.CrashedSystem;
 import org.vmcorefs.machine.Machine;
-import org.vmcorefs.machine.PhysicalMemory;
-import org.vmcorefs.machine.SyntheticMemory;
-import org.vmcorefs.machine.SyntheticS390;
-import org.vmcorefs.machine.Zfcpdump;
+import org.vmcorefs.machine.memory.PhysicalMemory;
+import org.vmcorefs.machine.memory.SyntheticMemory;
+import org.vmcorefs.machine.synthetic.SyntheticS390;
+import org.vmcorefs.machine.mechanism.Zfcpdump;
 
 /**
  * s390x zfcpdump: the dump kernel's debugfs zcore files (mem, hsa, memmap, reipl), its /proc/vmcore, and the

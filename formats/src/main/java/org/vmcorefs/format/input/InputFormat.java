@@ -1,0 +1,53 @@
+package org.vmcorefs.format.input;
+
+import java.nio.ByteBuffer;
+import java.util.function.Predicate;
+import org.vmcorefs.machine.CrashedSystem;
+import org.vmcorefs.machine.DumpException;
+
+/**
+ * One format of {@code --image} file, as zgetdump's {@code struct dfi}: a name, a probe of the file's first
+ * bytes, and a reader that makes the crashed system of a file its probe accepted. {@link InputFormats}
+ * lists them in probe order.
+ */
+interface InputFormat {
+    /** What the format is called in messages and tests. */
+    String name();
+
+    /** Whether a file starting with {@code head} (its first {@link InputFormats#HEAD} bytes or fewer) is of this format. */
+    boolean probe(ByteBuffer head);
+
+    /** The crashed system {@code image} holds, or a FormatException saying why it cannot be replayed. */
+    CrashedSystem read(ImageFile image, InputContext context) throws DumpException;
+
+    /** Reads an image of a format. */
+    @FunctionalInterface
+    interface Reader {
+        CrashedSystem read(ImageFile image, InputContext context) throws DumpException;
+    }
+
+    /** The format {@code name}, recognized by {@code probe}, read by {@code reader}. */
+    static InputFormat of(String name, Predicate<ByteBuffer> probe, Reader reader) {
+        return new InputFormat() {
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public boolean probe(ByteBuffer head) {
+                return probe.test(head);
+            }
+
+            @Override
+            public CrashedSystem read(ImageFile image, InputContext context) throws DumpException {
+                return reader.read(image, context);
+            }
+
+            @Override
+            public String toString() {
+                return name;
+            }
+        };
+    }
+}

@@ -1,0 +1,118 @@
+package org.vmcorefs.machine.mechanism;
+
+import org.vmcorefs.machine.CrashedSystem;
+import org.vmcorefs.machine.EventLog;
+import org.vmcorefs.machine.FaultInjection;
+import org.vmcorefs.machine.Machine;
+import org.vmcorefs.machine.MemoryRange;
+import org.vmcorefs.machine.memory.LayeredMemory;
+import org.vmcorefs.machine.memory.PhysicalMemory;
+import org.vmcorefs.machine.memory.SavedArea;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * kexec-based kdump on x86_64: the first kernel reserved a crashkernel region and loaded the capture
+ * kernel there; at the crash, purgatory copied the low 640 KiB into a backup region inside the reservation
+ * (the capture kernel then runs over the low memory), and the capture kernel serves the rest of the old
+ * memory where it lies.
+ */
+public final class Kdump {
+    private static final Logger LOG = LoggerFactory.getLogger(Kdump.class);
+    /** The low memory that kexec backs up: [0, 640 KiB). */
+    public static final MemoryRange BACKUP = new MemoryRange(0, 0xa0000);
+    private static final long MIB = 1L << 20;
+    private static final long FOUR_GIB = 1L << 32;
+
+    private Kdump() {
+    }
+
+    /** The reservation a distribution's kdump would make for this much RAM: none below 512 MiB. */
+    public static MemoryRange defaultCrashkernel(List<MemoryRange> ram) {
+        long total = ram.stream().mapToLong(MemoryRange::size).sum();
+        long size = total >= 2048 * MIB ? 256 * MIB : total >= 512 * MIB ? 128 * MIB : 0;
+        return size == 0 ? new MemoryRange(0, 0) : placeCrashkernel(ram, size);
+    }
+
+    /** The highest 16 MiB-aligned place below 4 GiB, above 64 MiB, where {@code size} bytes of RAM are free. */
+    public static MemoryRange placeCrashkernel(List<MemoryRange> ram, long size) {
+        return placeCrashkernel(ram, size, 16 * MIB, 64 * MIB);
+    }
+
+    /** The highest {@code align}-aligned place below 4 GiB, at or above {@code floor}, with {@code size} bytes free. */
+    public static MemoryRange placeCrashkernel(List<MemoryRange> ram, long size, long align, long floor) {
+        for (int i = ram.size() - 1; i >= 0; i--) {
+            MemoryRange r = ram.get(i);
+            long top = Math.min(r.end(), FOUR_GIB);
+            long start = Math.floorDiv(top - size, align) * align;
+            if (start >= Math.max(r.start(), floor)) {
+                return new MemoryRange(start, size);
+            }
+        }
+        throw new IllegalArgumentException("no room for a crashkernel reservation of " + size / MIB + " MiB");
+    }
+
+    /**
+     * Builds the machine as a capture kernel finds it where kexec keeps no backup region (arm64): the capture
+     * kernel ran only inside its reservation, so every other byte of RAM is as the crash left it, and
+     * /proc/vmcore shows RAM without the reservation.
+     */
+    public static Machine buildWithoutBackup(String profile, CrashedSystem system, MemoryRange crashkernel,
+            PhysicalMemory captureKernel) {
+        checkInsideRam(system, crashkernel);
+        PhysicalMemory current = LayeredMemory.over(system.memory()).put(crashkernel, captureKernel).build();
+        List<MemoryRange> dump = MemoryRange.subtract(system.ram(), crashkernel);
+        LOG.info("kdump machine: {} of RAM in {} ranges, crashkernel {}, {} CPUs, {}", system.ramSize(),
+                system.ram().size(), crashkernel, system.cpus().size(), system.origin());
+        return new Machine(profile, system, current, system.memory(), dump, crashkernel, null, new EventLog());
+    }
+
+    private static void checkInsideRam(CrashedSystem system, MemoryRange crashkernel) {
+        if (!crashkernel.isEmpty() && system.ram().stream().noneMatch(
+                r -> r.start() <= crashkernel.start() && crashkernel.end() <= r.end())) {
+            throw new IllegalArgumentException("crashkernel " + crashkernel + " is not inside one RAM range");
+        }
+    }
+
+    /**
+     * Builds the machine as the capture kernel finds it.
+     *
+     * @param profile the name of the capture environment, for the machine's description
+     * @param crashkernel the reservation (may be empty for a replayed dump that had none)
+     * @param captureKernel what the capture kernel wrote over its region and the low memory
+     */
+    public static Machine build(String profile, CrashedSystem system, MemoryRange crashkernel, PhysicalMemory captureKernel,
+            FaultInjection faults) {
+        if (!crashkernel.isEmpty() && system.ram().stream().noneMatch(
+                r -> r.start() <= crashkernel.start() && crashkernel.end() <= r.end())) {
+            throw new IllegalArgumentException("crashkernel " + crashkernel + " is not inside one RAM range");
+        }
+        EventLog events = new EventLog();
+        SavedArea backup = new SavedArea("backup", "kexec backup region", BACKUP, 4096, 0, system.memory(), faults,
+                events);
+        long backupAt = crashkernel.isEmpty() ? -1 : crashkernel.start();
+        LayeredMemory.Builder now = LayeredMemory.over(system.memory())
+                .put(BACKUP, captureKernel)
+                .put(crashkernel, captureKernel);
+        if (backupAt >= 0) {
+            now.put(backupAt, BACKUP.size(), system.memory(), BACKUP.start());
+        }
+        PhysicalMemory current = now.build();
+        PhysicalMemory old = LayeredMemory.over(current).put(BACKUP, backup).build();
+
+        List<MemoryRange> dump = new ArrayList<>();
+        for (MemoryRange r : MemoryRange.subtract(system.ram(), crashkernel)) {
+            if (r.overlaps(BACKUP) && r.end() > BACKUP.end()) {
+                dump.add(MemoryRange.ofEnd(r.start(), BACKUP.end()));
+                dump.add(MemoryRange.ofEnd(BACKUP.end(), r.end()));
+            } else {
+                dump.add(r);
+            }
+        }
+        LOG.info("kdump machine: {} of RAM in {} ranges, crashkernel {}, {} CPUs, {}", system.ramSize(),
+                system.ram().size(), crashkernel, system.cpus().size(), system.origin());
+        return new Machine(profile, system, current, old, dump, crashkernel, backup, events);
+    }
+}

@@ -18,7 +18,7 @@ public enum Architecture {
             x86Registers(), 336, null,
             List.of(new Symbol("init_uts_ns", 0x1a15380L), new Symbol("_stext", 0),
                     new Symbol("swapper_pg_dir", 0x180a000L), new Symbol("node_online_map", 0x1b4f4a0L)),
-            List.of("NUMBER(pgtable_l5_enabled)=0")),
+            List.of("NUMBER(phys_base)={phys_base}", "NUMBER(pgtable_l5_enabled)=0", "KERNELOFFSET={kernel_offset}")),
     /** s390x: big-endian, identity-mapped, registers saved in each CPU's lowcore; its vmcore's PT_LOADs say p_align 4096. */
     S390X("s390x", 64, 22, ByteOrder.BIG_ENDIAN, 4096, 4096, 0, null, s390Registers(), 336, s390PrReg(),
             directMapSymbols(), List.of()),
@@ -27,7 +27,24 @@ public enum Architecture {
             directMapSymbols(), List.of()),
     /** 64-bit POWER, little-endian. */
     PPC64LE("ppc64le", 64, 21, ByteOrder.LITTLE_ENDIAN, 65536, 0, 0xc000000000000000L, null, ppcRegisters(), 504,
-            null, directMapSymbols(), List.of());
+            null, directMapSymbols(), List.of()),
+    /**
+     * arm64 (4 KiB pages, 48-bit VAs, as Debian builds it): the linear map at PAGE_OFFSET 0xffff000000000000
+     * holds RAM from PHYS_OFFSET (memstart_addr; 0x40000000 on QEMU virt, so that is the default), the
+     * kernel image is mapped at KIMAGE_VADDR 0xffff800008000000 plus the KASLR offset (kimage_voffset =
+     * its virtual minus physical address); pr_reg is struct user_pt_regs: x0..x30, sp, pc, pstate.
+     */
+    ARM64("aarch64", "arm64", 64, 183, ByteOrder.LITTLE_ENDIAN, 4096, 0, 0xffff000000000000L - 0x40000000L,
+            0xffff000000000000L, new KernelMap(0xffff800000000000L, 0x7c0000000000L, 0xffff800008000000L,
+                    0x40200000L), arm64Registers(), 392, null,
+            List.of(new Symbol("init_uts_ns", 0x1f1c030L), new Symbol("node_online_map", 0x1cbf568L),
+                    new Symbol("swapper_pg_dir", 0x1658000L), new Symbol("_stext", 0x10000L)),
+            List.of("NUMBER(VA_BITS)=48", "NUMBER(MODULES_VADDR)=0xffff800000000000",
+                    "NUMBER(MODULES_END)=0xffff800008000000", "NUMBER(VMALLOC_START)=0xffff800008000000",
+                    "NUMBER(VMALLOC_END)=0xfffffbfff0000000", "NUMBER(VMEMMAP_START)=0xfffffc0000000000",
+                    "NUMBER(VMEMMAP_END)=0xfffffe0000000000", "NUMBER(kimage_voffset)=0x{kimage_voffset}",
+                    "NUMBER(PHYS_OFFSET)=0x{phys_offset}", "NUMBER(TCR_EL1_T1SZ)=0x10",
+                    "KERNELOFFSET={kernel_offset}", "NUMBER(KERNELPACMASK)=0x0"));
 
     /**
      * The kernel's own image mapping, apart from the linear map (x86_64: {@code __START_KERNEL_map}).
@@ -59,6 +76,8 @@ public enum Architecture {
     private final int pageSize;
     private final long loadAlign;
     private final long directMapBase;
+    private final long linearMapStart;
+    private final String shortName;
     private final KernelMap kernelMap;
     private final List<String> registerNames;
     private final int prstatusSize;
@@ -66,10 +85,28 @@ public enum Architecture {
     private final List<Symbol> vmcoreinfoSymbols;
     private final List<String> vmcoreinfoLines;
 
-    /** @param prReg pr_reg's layout, or null when it is every register of {@code registerNames} as a u64 */
+    /** An architecture whose linear map starts with physical address 0 (its PAGE_OFFSET is the direct map's base). */
     Architecture(String linuxName, int elfClass, int elfMachine, ByteOrder byteOrder, int pageSize, long loadAlign,
             long directMapBase, KernelMap kernelMap, List<String> registerNames, int prstatusSize, List<PrReg> prReg,
             List<Symbol> vmcoreinfoSymbols, List<String> vmcoreinfoLines) {
+        this(linuxName, linuxName, elfClass, elfMachine, byteOrder, pageSize, loadAlign, directMapBase, directMapBase,
+                kernelMap,
+                registerNames, prstatusSize, prReg, vmcoreinfoSymbols, vmcoreinfoLines);
+    }
+
+    /**
+     * @param shortName the name profiles use ({@code arm64-kdump}): the kernel's and Debian's name where it
+     *     differs from {@code uname -m}'s
+     * @param linearMapStart PAGE_OFFSET: the linear map's lowest address, where its first RAM (PHYS_OFFSET) is
+     * @param prReg pr_reg's layout, or null when it is every register of {@code registerNames} as a u64
+     * @param vmcoreinfoLines fixed lines of a synthesized VMCOREINFO; {@code {name}} stands for a value of the
+     *     kernel's (see the formats' Vmcoreinfo)
+     */
+    Architecture(String linuxName, String shortName, int elfClass, int elfMachine, ByteOrder byteOrder, int pageSize,
+            long loadAlign, long directMapBase, long linearMapStart, KernelMap kernelMap, List<String> registerNames, int prstatusSize,
+            List<PrReg> prReg, List<Symbol> vmcoreinfoSymbols, List<String> vmcoreinfoLines) {
+        this.linearMapStart = linearMapStart;
+        this.shortName = shortName;
         this.linuxName = linuxName;
         this.elfClass = elfClass;
         this.elfMachine = elfMachine;
@@ -89,6 +126,11 @@ public enum Architecture {
     /** The name {@code uname -m} gives. */
     public String linuxName() {
         return linuxName;
+    }
+
+    /** The name profile ids start with: {@code uname -m}'s, or the kernel's where shorter (arm64). */
+    public String shortName() {
+        return shortName;
     }
 
     /** 64 or 32: the ELF class of its cores (ELFCLASS64, ELFCLASS32). */
@@ -116,6 +158,14 @@ public enum Architecture {
     /** Virtual address of physical address 0 in the kernel's linear map. */
     public long directMapBase() {
         return directMapBase;
+    }
+
+    /**
+     * PAGE_OFFSET: the linear map's lowest virtual address. A kernel whose RAM starts at PHYS_OFFSET has it
+     * there, so that PHYS_OFFSET = PAGE_OFFSET - (direct map base).
+     */
+    public long linearMapStart() {
+        return linearMapStart;
     }
 
     /** The kernel's separate image mapping, or null where the kernel runs from its linear map. */
@@ -169,6 +219,14 @@ public enum Architecture {
         return List.of("r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax", "rcx", "rdx",
                 "rsi", "rdi", "orig_rax", "rip", "cs", "eflags", "rsp", "ss", "fs_base", "gs_base", "ds", "es", "fs",
                 "gs");
+    }
+
+    /** struct user_pt_regs: regs[31], sp, pc, pstate. */
+    private static List<String> arm64Registers() {
+        List<String> names = new ArrayList<>();
+        addNumbered(names, "x", 31);
+        names.addAll(List.of("sp", "pc", "pstate"));
+        return Collections.unmodifiableList(names);
     }
 
     private static List<String> s390Registers() {

@@ -20,7 +20,8 @@ class ArchitectureTest {
         assertEquals(Optional.empty(), Architecture.ofElf(64, 62, ByteOrder.BIG_ENDIAN));
         assertEquals(Optional.empty(), Architecture.ofElf(32, 62, ByteOrder.LITTLE_ENDIAN));
         assertEquals(List.of(Architecture.PPC64, Architecture.PPC64LE), Architecture.ofElfMachine(64, 21));
-        assertTrue(Architecture.ofElfMachine(64, 183).isEmpty());
+        assertEquals(List.of(Architecture.ARM64), Architecture.ofElfMachine(64, 183));
+        assertTrue(Architecture.ofElfMachine(64, 243).isEmpty(), "EM_RISCV: no row");
         for (Architecture a : Architecture.values()) {
             assertEquals(Optional.of(a), Architecture.ofElf(a.elfClass(), a.elfMachine(), a.byteOrder()));
             assertEquals(a, Architecture.fromName(a.linuxName()));

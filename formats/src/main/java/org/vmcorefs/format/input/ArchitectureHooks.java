@@ -36,6 +36,7 @@ record ArchitectureHooks(Mappings mappings, Cpus cpus) {
 
     private static final Map<Architecture, ArchitectureHooks> HOOKS = Map.of(
             Architecture.X86_64, new ArchitectureHooks(X86KernelMappings::derive, GENERIC.cpus()),
+            Architecture.ARM64, new ArchitectureHooks(Arm64KernelMappings::derive, GENERIC.cpus()),
             // s390x cores hold every register: NT_PRFPREG and the s390 notes complete each NT_PRSTATUS.
             Architecture.S390X, new ArchitectureHooks(GENERIC.mappings(), (notes, prstatus) -> {
                 List<CpuState> all = S390Notes.cpus(notes);

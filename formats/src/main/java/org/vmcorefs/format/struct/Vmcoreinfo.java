@@ -38,18 +38,31 @@ public final class Vmcoreinfo {
         for (Architecture.Symbol s : arch.vmcoreinfoSymbols()) {
             b.append(symbol(s.name(), base + s.offset()));
         }
-        if (map != null) {
-            b.append("NUMBER(phys_base)=").append(kernel.textPhysical() - (kernel.textVirtual() - map.start()))
-                    .append('\n');
-        }
         for (String line : arch.vmcoreinfoLines()) {
-            b.append(line).append('\n');
-        }
-        if (map != null) {
-            b.append("KERNELOFFSET=").append(Long.toHexString(kernel.kaslrOffset())).append('\n');
+            b.append(expand(line, arch, kernel)).append('\n');
         }
         b.append("CRASHTIME=").append(crashTime.getEpochSecond()).append('\n');
         return b.toString();
+    }
+
+    /**
+     * {@code line} with the kernel's values for the placeholders an {@link Architecture}'s VMCOREINFO lines
+     * use: {@code {phys_base}} (x86_64, decimal: where the kernel map's start is in physical memory),
+     * {@code {kernel_offset}} (hex), {@code {kimage_voffset}} (arm64, hex: text virtual minus physical) and
+     * {@code {phys_offset}} (arm64's memstart_addr, hex: PAGE_OFFSET minus the linear map's base).
+     */
+    static String expand(String line, Architecture arch, KernelInfo kernel) {
+        if (line.indexOf('{') < 0) {
+            return line;
+        }
+        Architecture.KernelMap map = arch.kernelMap();
+        String out = line.replace("{kernel_offset}", Long.toHexString(kernel.kaslrOffset()))
+                .replace("{kimage_voffset}", Long.toHexString(kernel.textVirtual() - kernel.textPhysical()))
+                .replace("{phys_offset}", Long.toHexString(arch.linearMapStart() - kernel.directMapBase(arch)));
+        if (map != null) {
+            out = out.replace("{phys_base}", Long.toString(kernel.textPhysical() - (kernel.textVirtual() - map.start())));
+        }
+        return out;
     }
 
     /** A hex VMCOREINFO value (KERNELOFFSET, SYMBOL(...)), or {@code fallback} when absent or garbled. */

@@ -35,6 +35,7 @@ import picocli.CommandLine.Parameters;
             "  vmcorefs mount --kernel ./vmlinux --kaslr-offset 0 ./mnt",
             "  vmcorefs mount --saved-area-fail-rate 0.2 --saved-area-latency-us 500 ./mnt",
             "  vmcorefs mount --profile ppc64-phyp --memory 1G --cpus 4 ./mnt",
+            "  vmcorefs mount --profile arm64-kdump --memory 1T --kaslr-offset 206d95800000 ./mnt",
             "  vmcorefs mount --profile s390x-zfcpdump --memory 256M --hsa-size 32M ./mnt"})
 final class MountCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(MountCommand.class);

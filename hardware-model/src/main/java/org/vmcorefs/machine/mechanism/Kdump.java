@@ -38,16 +38,42 @@ public final class Kdump {
 
     /** The highest 16 MiB-aligned place below 4 GiB, above 64 MiB, where {@code size} bytes of RAM are free. */
     public static MemoryRange placeCrashkernel(List<MemoryRange> ram, long size) {
-        long align = 16 * MIB;
+        return placeCrashkernel(ram, size, 16 * MIB, 64 * MIB);
+    }
+
+    /** The highest {@code align}-aligned place below 4 GiB, at or above {@code floor}, with {@code size} bytes free. */
+    public static MemoryRange placeCrashkernel(List<MemoryRange> ram, long size, long align, long floor) {
         for (int i = ram.size() - 1; i >= 0; i--) {
             MemoryRange r = ram.get(i);
             long top = Math.min(r.end(), FOUR_GIB);
             long start = Math.floorDiv(top - size, align) * align;
-            if (start >= Math.max(r.start(), 64 * MIB)) {
+            if (start >= Math.max(r.start(), floor)) {
                 return new MemoryRange(start, size);
             }
         }
         throw new IllegalArgumentException("no room for a crashkernel reservation of " + size / MIB + " MiB");
+    }
+
+    /**
+     * Builds the machine as a capture kernel finds it where kexec keeps no backup region (arm64): the capture
+     * kernel ran only inside its reservation, so every other byte of RAM is as the crash left it, and
+     * /proc/vmcore shows RAM without the reservation.
+     */
+    public static Machine buildWithoutBackup(String profile, CrashedSystem system, MemoryRange crashkernel,
+            PhysicalMemory captureKernel) {
+        checkInsideRam(system, crashkernel);
+        PhysicalMemory current = LayeredMemory.over(system.memory()).put(crashkernel, captureKernel).build();
+        List<MemoryRange> dump = MemoryRange.subtract(system.ram(), crashkernel);
+        LOG.info("kdump machine: {} of RAM in {} ranges, crashkernel {}, {} CPUs, {}", system.ramSize(),
+                system.ram().size(), crashkernel, system.cpus().size(), system.origin());
+        return new Machine(profile, system, current, system.memory(), dump, crashkernel, null, new EventLog());
+    }
+
+    private static void checkInsideRam(CrashedSystem system, MemoryRange crashkernel) {
+        if (!crashkernel.isEmpty() && system.ram().stream().noneMatch(
+                r -> r.start() <= crashkernel.start() && crashkernel.end() <= r.end())) {
+            throw new IllegalArgumentException("crashkernel " + crashkernel + " is not inside one RAM range");
+        }
     }
 
     /**

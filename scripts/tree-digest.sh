@@ -6,7 +6,7 @@
 #   ... change the code, build ...
 #   scripts/tree-digest.sh > after.txt && diff before.txt after.txt
 #
-# stats.json is left out (it counts the reads themselves). zcore/mem is read last of the s390 files,
+# stats.json and read-map.json are left out (they count the reads themselves). zcore/mem is read last of the s390 files,
 # since its close releases the HSA. Real dumps under ${VMCOREFS_FIXTURES:-/var/cache/vmcore-fixtures}
 # are replayed too where present. Every mount is unmounted again; nothing is left behind.
 set -euo pipefail
@@ -42,7 +42,7 @@ digest() {
     (cd "$mnt" && find . -type f -o -type d | LC_ALL=C sort) > "$work/files"
     local last=""
     while read -r f; do
-        case $f in */stats.json) continue ;; */zcore/mem) last=$f; continue ;; esac
+        case $f in */stats.json|*/read-map.json) continue ;; */zcore/mem) last=$f; continue ;; esac
         describe "$f"
     done < "$work/files"
     [ -z "$last" ] || describe "$last"

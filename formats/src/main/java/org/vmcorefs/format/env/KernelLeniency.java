@@ -26,10 +26,6 @@ public final class KernelLeniency {
         this.events = events;
     }
 
-    public boolean strict() {
-        return strict;
-    }
-
     /**
      * Called before acting on {@code input} written to {@code file}, with what the kernel would silently
      * correct in it; throws EINVAL under --strict, else warns and counts. Nothing to say: nothing happens.

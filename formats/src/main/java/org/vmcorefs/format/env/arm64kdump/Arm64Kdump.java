@@ -121,4 +121,9 @@ public final class Arm64Kdump implements CaptureEnvironment {
     public void addFiles(DumpTree tree, Machine machine, KernelLeniency leniency) {
         tree.add(DumpPaths.VMCORE, new LayoutFile(VmcoreView.layout(machine), Errno.EIO));
     }
+
+    @Override
+    public String toString() {
+        return id();
+    }
 }

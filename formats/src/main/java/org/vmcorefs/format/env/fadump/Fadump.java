@@ -70,4 +70,9 @@ public final class Fadump implements CaptureEnvironment {
         tree.add(DumpPaths.VMCORE, new PowerVmcoreFile(VmcoreView.layout(machine), dump));
         FadumpFiles.addTo(tree, dump, () -> tree.remove(DumpPaths.VMCORE));
     }
+
+    @Override
+    public String toString() {
+        return id();
+    }
 }

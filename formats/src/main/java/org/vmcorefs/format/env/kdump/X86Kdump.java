@@ -102,4 +102,9 @@ public final class X86Kdump implements CaptureEnvironment {
         tree.add(DumpPaths.VMCORE, new LayoutFile(VmcoreView.layout(machine), Errno.EIO));
         tree.add(DumpPaths.OLDMEM, new LayoutFile(OldmemView.layout(machine), Errno.EINVAL));
     }
+
+    @Override
+    public String toString() {
+        return id();
+    }
 }

@@ -63,4 +63,9 @@ public final class PhypDump implements CaptureEnvironment {
         tree.add(DumpPaths.RELEASE_REGION, ReleaseRegion.file(dump, leniency, () -> tree.remove(DumpPaths.VMCORE)));
         tree.add(DumpPaths.PHYP_DUMP_HEADER, new DeviceTreeProperty(PhypDumpHeader.of(dump).encode()));
     }
+
+    @Override
+    public String toString() {
+        return id();
+    }
 }

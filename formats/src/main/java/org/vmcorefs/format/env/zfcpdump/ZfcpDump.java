@@ -85,4 +85,9 @@ public final class ZfcpDump implements CaptureEnvironment {
     public void addFiles(DumpTree tree, Machine machine, KernelLeniency leniency) {
         Zcore.addTo(tree, machine, leniency);
     }
+
+    @Override
+    public String toString() {
+        return id();
+    }
 }

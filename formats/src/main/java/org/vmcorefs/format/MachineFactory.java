@@ -1,10 +1,12 @@
 package org.vmcorefs.format;
 
 import org.vmcorefs.format.env.CaptureEnvironment;
+import org.vmcorefs.format.env.CaptureEnvironments;
 import org.vmcorefs.format.input.ImageFile;
 import org.vmcorefs.format.input.InputContext;
 import org.vmcorefs.format.input.InputFormats;
 import org.vmcorefs.format.input.KernelImage;
+import java.nio.file.Path;
 import java.time.Instant;
 import org.vmcorefs.machine.Architecture;
 import org.vmcorefs.machine.CrashedSystem;
@@ -34,6 +36,22 @@ public final class MachineFactory {
         } catch (IllegalArgumentException e) {
             // The model rejects impossible parameters with IllegalArgumentException: a bad machine, not a bug.
             throw new DumpException(Errno.EINVAL, e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The profile an {@code --image} gets when none is named: the first of its architecture's, as the image's
+     * header says it; the default (the list's first) for an image that says none, a raw memory image.
+     */
+    public static CaptureEnvironment profileFor(Path image) throws DumpException {
+        ImageFile f = ImageFile.open(image);
+        try {
+            Architecture arch = InputFormats.architecture(f);
+            return arch == null ? CaptureEnvironments.ALL.get(0) : CaptureEnvironments.forArchitecture(arch);
+        } catch (IllegalArgumentException e) {
+            throw new FormatException(image + ": " + e.getMessage(), e);
+        } finally {
+            f.close();
         }
     }
 

@@ -35,6 +35,17 @@ public final class CaptureEnvironments {
         throw new IllegalArgumentException("unknown profile '" + id + "' (known: " + String.join(", ", ids()) + ")");
     }
 
+    /** The first environment of {@code arch} in the list: the profile an image of that architecture gets. */
+    public static CaptureEnvironment forArchitecture(Architecture arch) {
+        for (CaptureEnvironment e : ALL) {
+            if (e.architecture() == arch) {
+                return e;
+            }
+        }
+        throw new IllegalArgumentException("no profile for " + arch.linuxName() + " (known: "
+                + String.join(", ", ids()) + ")");
+    }
+
     public static List<String> ids() {
         return ALL.stream().map(CaptureEnvironment::id).toList();
     }

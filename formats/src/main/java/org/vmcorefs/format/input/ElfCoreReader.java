@@ -36,7 +36,7 @@ import org.vmcorefs.machine.memory.PhysicalMemory;
 public final class ElfCoreReader {
     /** The input format: an ELF file, read as a core, with synthetic CPUs if it has no CPU notes. */
     static final InputFormat FORMAT = InputFormat.of("ELF core", ElfCoreReader::isElf,
-            (image, context) -> context.withSyntheticCpus(read(image)));
+            (image, context) -> context.withSyntheticCpus(read(image)), ElfCoreReader::architecture);
     private static final long MAX_NOTES = 64L << 20;
 
     private ElfCoreReader() {
@@ -207,6 +207,15 @@ public final class ElfCoreReader {
     }
 
     /** The architecture of an ELF file: the one of its e_machine and byte order. */
+    /** The architecture {@code image}'s ELF header names. */
+    static Architecture architecture(ImageFile image) throws DumpException {
+        try {
+            return architecture(image.path(), Elf64Ehdr.readFrom(image.head(Elf64Ehdr.SIZE)));
+        } catch (FormatException e) {
+            throw new FormatException(image.path() + ": " + e.getMessage(), e);
+        }
+    }
+
     static Architecture architecture(Path path, Elf64Ehdr ehdr) throws FormatException {
         List<Architecture> candidates = Architecture.ofElfMachine(64, ehdr.machine());
         if (candidates.isEmpty()) {

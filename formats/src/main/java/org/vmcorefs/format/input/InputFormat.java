@@ -2,6 +2,7 @@ package org.vmcorefs.format.input;
 
 import java.nio.ByteBuffer;
 import java.util.function.Predicate;
+import org.vmcorefs.machine.Architecture;
 import org.vmcorefs.machine.CrashedSystem;
 import org.vmcorefs.machine.DumpException;
 
@@ -20,6 +21,20 @@ interface InputFormat {
     /** The crashed system {@code image} holds, or a FormatException saying why it cannot be replayed. */
     CrashedSystem read(ImageFile image, InputContext context) throws DumpException;
 
+    /**
+     * The crashed machine's architecture as {@code image}'s header says it, read without the rest; null where
+     * the format does not say (a raw memory image).
+     */
+    default Architecture architecture(ImageFile image) throws DumpException {
+        return null;
+    }
+
+    /** The architecture an image's header gives. */
+    @FunctionalInterface
+    interface Peek {
+        Architecture architecture(ImageFile image) throws DumpException;
+    }
+
     /** Reads an image of a format. */
     @FunctionalInterface
     interface Reader {
@@ -28,6 +43,11 @@ interface InputFormat {
 
     /** The format {@code name}, recognized by {@code probe}, read by {@code reader}. */
     static InputFormat of(String name, Predicate<ByteBuffer> probe, Reader reader) {
+        return of(name, probe, reader, image -> null);
+    }
+
+    /** The format {@code name}, recognized by {@code probe}, read by {@code reader}, its architecture by {@code peek}. */
+    static InputFormat of(String name, Predicate<ByteBuffer> probe, Reader reader, Peek peek) {
         return new InputFormat() {
             @Override
             public String name() {
@@ -42,6 +62,11 @@ interface InputFormat {
             @Override
             public CrashedSystem read(ImageFile image, InputContext context) throws DumpException {
                 return reader.read(image, context);
+            }
+
+            @Override
+            public Architecture architecture(ImageFile image) throws DumpException {
+                return peek.architecture(image);
             }
 
             @Override

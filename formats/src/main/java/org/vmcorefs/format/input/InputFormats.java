@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.vmcorefs.machine.Architecture;
 import org.vmcorefs.machine.CrashedSystem;
 import org.vmcorefs.machine.DumpException;
 
@@ -39,6 +40,11 @@ public final class InputFormats {
     }
 
     /** The crashed system {@code image} holds, with the crash time the user gave if any. */
+    /** The architecture {@code image}'s header names, or null where its format says none (or it is empty). */
+    public static Architecture architecture(ImageFile image) throws DumpException {
+        return image.size() == 0 ? null : probe(image.head(HEAD)).architecture(image);
+    }
+
     public static CrashedSystem read(ImageFile image, InputContext context) throws DumpException {
         if (image.size() == 0) {
             throw new FormatException(image.path() + ": image is empty");

@@ -78,7 +78,8 @@ public final class KdumpCompressedReader {
 
     /** The input format: read with synthetic CPUs if the dump has no CPU notes. */
     static final InputFormat FORMAT = InputFormat.of("kdump-compressed", KdumpCompressedReader::isKdumpCompressed,
-            (image, context) -> context.withSyntheticCpus(read(image)));
+            (image, context) -> context.withSyntheticCpus(read(image)),
+            image -> image.size() < HEADER_SIZE ? null : architecture(image.path(), image.readAt(0, HEADER_SIZE)));
 
     private KdumpCompressedReader() {
     }

@@ -37,7 +37,7 @@ public final class S390DumpReader {
     private static final int MAX_VMCOREINFO = 1 << 16;
     /** The input format: an s390 standalone dump, CPUs from its lowcores. */
     static final InputFormat FORMAT = InputFormat.of("s390 dump", S390DumpReader::isS390Dump,
-            (image, context) -> read(image));
+            (image, context) -> read(image), image -> Architecture.S390X);
 
     private S390DumpReader() {
     }

@@ -19,7 +19,7 @@ final class Daemon {
     }
 
     /** Starts {@code c}'s command again with --foreground in a new process, and waits until its mount is visible. */
-    static int start(MountCommand c, Path mp) throws IOException, InterruptedException {
+    static int start(MountCommand c, Path mp, String profile) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
@@ -38,7 +38,7 @@ final class Daemon {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(c.readyTimeout);
         while (System.nanoTime() < deadline) {
             if (Mounts.isMounted(mp) && Files.exists(mp.resolve(DumpPaths.STATS.substring(1)))) {
-                System.out.println("vmcorefs: mounted " + c.profile + " at " + mp + " (pid " + child.pid() + ", log "
+                System.out.println("vmcorefs: mounted " + profile + " at " + mp + " (pid " + child.pid() + ", log "
                         + log + ")");
                 return ExitCode.OK;
             }

@@ -43,8 +43,10 @@ final class MountCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MOUNTPOINT", description = "An empty directory to mount on.")
     Path mountPoint;
 
-    @Option(names = "--profile", paramLabel = "NAME", defaultValue = "x86_64-kdump",
-            description = "Machine and dump mechanism: ${COMPLETION-CANDIDATES}. Default: ${DEFAULT-VALUE}.",
+    @Option(names = "--profile", paramLabel = "NAME",
+            description = "Machine and dump mechanism: ${COMPLETION-CANDIDATES}. Default: with --image, the first "
+                    + "profile of the image's architecture (an arm64 dump mounts as arm64-kdump, an s390 one as "
+                    + "s390x-zfcpdump); else, and for a raw memory image, x86_64-kdump.",
             completionCandidates = ProfileNames.class)
     String profile;
 
@@ -224,7 +226,7 @@ final class MountCommand implements Callable<Integer> {
         }
         if (!foreground) {
             // The daemon builds the machine: doing it here too would only add to the mount time.
-            return Daemon.start(this, mp);
+            return Daemon.start(this, mp, ms.profile().id());
         }
         Machine machine;
         try {

@@ -1,11 +1,14 @@
 package org.vmcorefs.fs.cli;
 
+import java.nio.file.Path;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.concurrent.TimeUnit;
 import org.vmcorefs.format.env.CaptureEnvironment;
 import org.vmcorefs.format.env.CaptureEnvironments;
+import org.vmcorefs.format.MachineFactory;
 import org.vmcorefs.format.MachineSpec;
+import org.vmcorefs.machine.DumpException;
 import org.vmcorefs.machine.FaultInjection;
 import picocli.CommandLine;
 
@@ -14,11 +17,24 @@ final class MountSpec {
     private MountSpec() {
     }
 
+    /** The profile of a mount that names none: the image's architecture's first, else the default. */
+    private static CaptureEnvironment fromImage(Path image) {
+        if (image == null) {
+            return CaptureEnvironments.ALL.get(0);
+        }
+        try {
+            return MachineFactory.profileFor(image);
+        } catch (DumpException e) {
+            // A missing or unreadable image: the machine's build says why, with its exit code.
+            return CaptureEnvironments.ALL.get(0);
+        }
+    }
+
     static MachineSpec of(MountCommand c) {
         CommandLine cl = c.spec.commandLine();
         CaptureEnvironment p;
         try {
-            p = CaptureEnvironments.byId(c.profile);
+            p = c.profile != null ? CaptureEnvironments.byId(c.profile) : fromImage(c.image);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cl, e.getMessage());
         }

@@ -164,22 +164,7 @@ class Arm64KdumpMountTest {
         String out = Exec.run(120, "gdb-multiarch", "-nx", "-batch", "-ex", "set architecture aarch64", "-ex",
                 "info threads", "-ex", "thread apply all info registers pc sp cpsr x0 x29 x30", "-c",
                 vmcore.toString()).ok().stdout();
-        Map<Integer, Map<String, Long>> cpus = new TreeMap<>();
-        Map<String, Long> current = null;
-        Pattern thread = Pattern.compile("^Thread \\d+ \\((?:LWP|process) (\\d+)\\)");
-        Pattern reg = Pattern.compile("^(\\w+)\\s+(0x\\p{XDigit}+)\\s");
-        for (String line : out.split("\n")) {
-            Matcher t = thread.matcher(line);
-            if (t.find()) {
-                current = new TreeMap<>();
-                cpus.put(Integer.parseInt(t.group(1)) - 1, current);
-                continue;
-            }
-            Matcher r = reg.matcher(line);
-            if (current != null && r.find()) {
-                current.put(r.group(1), hex(r.group(2)));
-            }
-        }
+        Map<Integer, Map<String, Long>> cpus = Gdb.registersByCpu(out);
         assertEquals(CPUS, cpus.size(), out);
         Architecture a = Architecture.ARM64;
         for (CpuState cpu : modelCpus()) {

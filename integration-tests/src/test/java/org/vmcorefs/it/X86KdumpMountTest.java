@@ -136,22 +136,7 @@ class X86KdumpMountTest {
         String out = Exec.run(120, "gdb", "-nx", "-batch", "-ex", "info threads", "-ex",
                 "thread apply all info registers " + String.join(" ", REGISTERS), "-c", vmcore.toString()).ok()
                 .stdout();
-        Map<Integer, Map<String, Long>> cpus = new TreeMap<>();
-        Map<String, Long> current = null;
-        Pattern thread = Pattern.compile("^Thread \\d+ \\(LWP (\\d+)\\)");
-        Pattern reg = Pattern.compile("^(\\w+)\\s+(0x\\p{XDigit}+)\\s");
-        for (String line : out.split("\n")) {
-            Matcher t = thread.matcher(line);
-            if (t.find()) {
-                current = new TreeMap<>();
-                cpus.put(Integer.parseInt(t.group(1)) - 1, current);
-                continue;
-            }
-            Matcher r = reg.matcher(line);
-            if (current != null && r.find()) {
-                current.put(r.group(1), hex(r.group(2)));
-            }
-        }
+        Map<Integer, Map<String, Long>> cpus = Gdb.registersByCpu(out);
         assertEquals(CPUS, cpus.size(), "one thread per CPU (LWP = pr_pid = cpu + 1):\n" + out);
         assertTrue(out.contains("LWP 1"), out);
         return cpus;

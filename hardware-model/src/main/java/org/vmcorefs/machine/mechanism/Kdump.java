@@ -29,16 +29,32 @@ public final class Kdump {
     private Kdump() {
     }
 
-    /** The reservation a distribution's kdump would make for this much RAM: none below 512 MiB. */
+    /**
+     * Where an architecture's kernel puts a crashkernel= reservation: for SIZE alone the highest
+     * {@code align}-aligned place below 4 GiB at or above {@code floor}; a SIZE@START must have START a multiple
+     * of {@code startAlign}.
+     */
+    public record Placement(String architecture, long align, long floor, long startAlign) {
+    }
+
+    /** x86_64: 16 MiB-aligned, above 64 MiB; any START. */
+    public static final Placement X86_64 = new Placement("x86_64", 16 * MIB, 64 * MIB, 1);
+
+    /** The reservation a distribution's x86_64 kdump would make for this much RAM: none below 512 MiB. */
     public static MemoryRange defaultCrashkernel(List<MemoryRange> ram) {
+        return defaultCrashkernel(ram, X86_64);
+    }
+
+    /** What a distribution's kdump reserves: 128M for 512 MiB-2 GiB of RAM, 256M above, placed as {@code p} says. */
+    public static MemoryRange defaultCrashkernel(List<MemoryRange> ram, Placement p) {
         long total = ram.stream().mapToLong(MemoryRange::size).sum();
         long size = total >= 2048 * MIB ? 256 * MIB : total >= 512 * MIB ? 128 * MIB : 0;
-        return size == 0 ? new MemoryRange(0, 0) : placeCrashkernel(ram, size);
+        return size == 0 ? new MemoryRange(0, 0) : placeCrashkernel(ram, size, p.align(), p.floor());
     }
 
     /** The highest 16 MiB-aligned place below 4 GiB, above 64 MiB, where {@code size} bytes of RAM are free. */
     public static MemoryRange placeCrashkernel(List<MemoryRange> ram, long size) {
-        return placeCrashkernel(ram, size, 16 * MIB, 64 * MIB);
+        return placeCrashkernel(ram, size, X86_64.align(), X86_64.floor());
     }
 
     /** The highest {@code align}-aligned place below 4 GiB, at or above {@code floor}, with {@code size} bytes free. */
@@ -85,10 +101,7 @@ public final class Kdump {
      */
     public static Machine build(String profile, CrashedSystem system, MemoryRange crashkernel, PhysicalMemory captureKernel,
             FaultInjection faults) {
-        if (!crashkernel.isEmpty() && system.ram().stream().noneMatch(
-                r -> r.start() <= crashkernel.start() && crashkernel.end() <= r.end())) {
-            throw new IllegalArgumentException("crashkernel " + crashkernel + " is not inside one RAM range");
-        }
+        checkInsideRam(system, crashkernel);
         EventLog events = new EventLog();
         SavedArea backup = new SavedArea("backup", "kexec backup region", BACKUP, 4096, 0, system.memory(), faults,
                 events);

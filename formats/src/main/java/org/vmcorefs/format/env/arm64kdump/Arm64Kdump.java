@@ -2,7 +2,6 @@ package org.vmcorefs.format.env.arm64kdump;
 
 import java.time.Instant;
 import java.util.List;
-import org.vmcorefs.format.ByteSize;
 import org.vmcorefs.format.env.CaptureEnvironment;
 import org.vmcorefs.format.DumpPaths;
 import org.vmcorefs.format.view.DumpTree;
@@ -11,6 +10,7 @@ import org.vmcorefs.format.env.KernelLeniency;
 import org.vmcorefs.format.view.LayoutFile;
 import org.vmcorefs.format.MachineSpec;
 import org.vmcorefs.format.view.VmcoreView;
+import org.vmcorefs.format.env.kdump.Crashkernel;
 import org.vmcorefs.format.env.kdump.X86Kdump;
 import org.vmcorefs.machine.Architecture;
 import org.vmcorefs.machine.CrashedSystem;
@@ -32,9 +32,11 @@ import org.vmcorefs.machine.memory.SyntheticMemory;
 public final class Arm64Kdump implements CaptureEnvironment {
     /** The same option as x86_64's: the reservation, as the crashkernel= boot option. */
     public static final EnvironmentOption CRASHKERNEL = X86Kdump.CRASHKERNEL;
-    /** arm64's CRASH_ALIGN: reservations are 2 MiB-aligned. */
-    static final long CRASH_ALIGN = 2L << 20;
-    private static final long MIB = 1L << 20;
+    /**
+     * arm64's CRASH_ALIGN: reservations are 2 MiB-aligned, SIZE alone at the highest free place below the 4 GiB
+     * DMA limit (6.1 reserve_crashkernel).
+     */
+    static final Kdump.Placement PLACEMENT = new Kdump.Placement("arm64", 2L << 20, 0, 2L << 20);
 
     @Override
     public String id() {
@@ -80,41 +82,13 @@ public final class Arm64Kdump implements CaptureEnvironment {
     @Override
     public Machine build(CrashedSystem system, MachineSpec spec, PhysicalMemory captureKernel) {
         MemoryRange ck = spec.option(CRASHKERNEL.name()) != null ? crashkernel(spec, system.ram())
-                : spec.image() == null ? defaultCrashkernel(system.ram()) : new MemoryRange(0, 0);
+                : spec.image() == null ? Kdump.defaultCrashkernel(system.ram(), PLACEMENT) : new MemoryRange(0, 0);
         return Kdump.buildWithoutBackup(id(), system, ck, captureKernel);
     }
 
-    /** As x86_64's default (128M for 512 MiB-2 GiB of RAM, 256M above), placed as arm64 places it. */
-    static MemoryRange defaultCrashkernel(List<MemoryRange> ram) {
-        long total = ram.stream().mapToLong(MemoryRange::size).sum();
-        long size = total >= 2048 * MIB ? 256 * MIB : total >= 512 * MIB ? 128 * MIB : 0;
-        return size == 0 ? new MemoryRange(0, 0) : place(ram, size);
-    }
-
-    /** arm64 (6.1 reserve_crashkernel) takes the highest 2 MiB-aligned free place below the 4 GiB DMA limit. */
-    static MemoryRange place(List<MemoryRange> ram, long size) {
-        return Kdump.placeCrashkernel(ram, size, CRASH_ALIGN, 0);
-    }
-
-    /** SIZE@START where --crashkernel says so, SIZE 0 none, SIZE alone placed in {@code ram} (null: not placed). */
+    /** The reservation --crashkernel gives, placed in {@code ram} as arm64 places it (null: not placed). */
     static MemoryRange crashkernel(MachineSpec spec, List<MemoryRange> ram) {
-        String[] parts = spec.option(CRASHKERNEL.name()).split("@", 2);
-        try {
-            long size = ByteSize.parse(parts[0]);
-            if (parts.length == 2) {
-                long start = ByteSize.parse(parts[1]);
-                if (start % CRASH_ALIGN != 0) {
-                    throw new IllegalArgumentException("an arm64 reservation starts on a 2 MiB boundary");
-                }
-                return new MemoryRange(start, size);
-            }
-            if (size == 0) {
-                return new MemoryRange(0, 0);
-            }
-            return ram == null ? null : place(ram, size);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(CRASHKERNEL.name() + ": " + e.getMessage(), e);
-        }
+        return Crashkernel.of(CRASHKERNEL.name(), spec.option(CRASHKERNEL.name()), ram, PLACEMENT);
     }
 
     @Override

@@ -2,7 +2,6 @@ package org.vmcorefs.format.env.kdump;
 
 import java.time.Instant;
 import java.util.List;
-import org.vmcorefs.format.ByteSize;
 import org.vmcorefs.format.env.CaptureEnvironment;
 import org.vmcorefs.format.DumpPaths;
 import org.vmcorefs.format.view.DumpTree;
@@ -77,24 +76,9 @@ public final class X86Kdump implements CaptureEnvironment {
         return Kdump.build(id(), system, ck, captureKernel, spec.faults());
     }
 
-    /**
-     * The reservation --crashkernel gives: SIZE@START where it says, SIZE 0 none, SIZE alone placed as the
-     * kernel would in {@code ram} (not placed when {@code ram} is null).
-     */
+    /** The reservation --crashkernel gives, placed in {@code ram} as x86_64 places it (null: not placed). */
     static MemoryRange crashkernel(MachineSpec spec, List<MemoryRange> ram) {
-        String[] parts = spec.option(CRASHKERNEL.name()).split("@", 2);
-        try {
-            long size = ByteSize.parse(parts[0]);
-            if (parts.length == 2) {
-                return new MemoryRange(ByteSize.parse(parts[1]), size);
-            }
-            if (size == 0) {
-                return new MemoryRange(0, 0);
-            }
-            return ram == null ? null : Kdump.placeCrashkernel(ram, size);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(CRASHKERNEL.name() + ": " + e.getMessage(), e);
-        }
+        return Crashkernel.of(CRASHKERNEL.name(), spec.option(CRASHKERNEL.name()), ram, Kdump.X86_64);
     }
 
     @Override

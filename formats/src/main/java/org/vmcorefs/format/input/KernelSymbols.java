@@ -66,6 +66,8 @@ public final class KernelSymbols {
         }
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             return read(path, ch);
+        } catch (DumpException e) {
+            throw e;
         } catch (IOException e) {
             throw new DumpException(Errno.EACCES, path + ": cannot read the vmlinux: " + e.getMessage(), e);
         }

@@ -191,6 +191,51 @@ class VmlinuxReplayTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"x86_64", "arm64"})
+    void aGenuineKdumpVmcoreStaysByteForByteWithIt(String name) throws Exception {
+        Arch a = arch(name);
+        Requirements.tool("cmp");
+        try (Mounted m = Mounted.mount("--image", a.kdump().toString(), "--vmlinux", a.vmlinux().toString())) {
+            Exec.run(300, "cmp", a.kdump().toString(), m.path("proc/vmcore").toString()).ok();
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void aVmlinuxStrippedOfItsDebugInfoGivesTheSameAndOneWithoutSymbolsIsRefused() throws Exception {
+        Arch a = arch("x86_64");
+        Requirements.tool("objcopy");
+        Path dir = Files.createTempDirectory("vmcorefs-it-vmlinux");
+        Path stripped = dir.resolve("vmlinux-strip-debug");
+        Path bare = dir.resolve("vmlinux-strip-all");
+        Path mnt = dir.resolve("mnt");
+        try {
+            Exec.run(300, "objcopy", "--strip-debug", a.vmlinux().toString(), stripped.toString()).ok();
+            Map<String, Long> sym = nm(a.vmlinux(), "_text", "_end");
+            List<Integer> full;
+            try (Mounted m = Mounted.mount("--image", a.qemu().toString(), "--vmlinux", a.vmlinux().toString())) {
+                full = notes(m.path("proc/vmcore")).pids();
+            }
+            try (Mounted m = Mounted.mount("--image", a.qemu().toString(), "--vmlinux", stripped.toString())) {
+                Path vmcore = m.path("proc/vmcore");
+                System.out.printf("x86_64 with a vmlinux stripped of DWARF (%d of %d bytes): text memsz 0x%x, pr_pid %s%n",
+                        Files.size(stripped), Files.size(a.vmlinux()), text(vmcore).memsz(), notes(vmcore).pids());
+                assertEquals(sym.get("_end") - sym.get("_text"), text(vmcore).memsz());
+                assertEquals(full, notes(vmcore).pids(), "the same pids as with the debug vmlinux");
+            }
+            Exec.run(300, "objcopy", "--strip-all", a.vmlinux().toString(), bare.toString()).ok();
+            Files.createDirectories(mnt);
+            Exec.Result r = Mounted.mountFails(mnt, "--image", a.qemu().toString(), "--vmlinux", bare.toString());
+            assertEquals(3, r.exit(), r.all());
+            assertTrue(r.all().contains("no symbol table"), r.all());
+        } finally {
+            Files.deleteIfExists(stripped);
+            Files.deleteIfExists(bare);
+            Files.deleteIfExists(mnt);
+            Files.deleteIfExists(dir);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"x86_64", "arm64"})
     void anotherKernelsVmlinuxFailsTheMount(String name) throws Exception {
         Arch a = arch(name);
         Arch other = arch(name.equals("x86_64") ? "arm64" : "x86_64");

@@ -49,7 +49,14 @@ final class KernelLayout {
     static Result complete(Path path, Architecture arch, Map<String, String> info, PhysicalMemory mem,
             List<MemoryRange> ram, KernelMappings mappings, boolean textFromDump, List<CpuState> cpus,
             boolean pidsFromKernel, KernelSymbols symbols) throws DumpException {
+        if (symbols != null) {
+            check(path, arch, info, symbols);
+        }
         if (!arch.hasKernelTextMapping()) {
+            if (symbols != null) {
+                LOG.info("{}: --vmlinux {} not used: {} dumps have no kernel text segment, and their current tasks "
+                        + "are not read here", path, symbols.path(), arch.linuxName());
+            }
             return new Result(mappings, cpus);
         }
         if (symbols == null) {
@@ -65,7 +72,6 @@ final class KernelLayout {
             }
             return new Result(mappings, cpus);
         }
-        check(path, arch, info, symbols);
         long kaslr = Vmcoreinfo.hex(info.get("KERNELOFFSET"), 0);
         KernelMappings m = mappings;
         if (!textFromDump) {

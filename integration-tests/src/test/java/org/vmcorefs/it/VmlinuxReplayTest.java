@@ -234,6 +234,42 @@ class VmlinuxReplayTest {
         }
     }
 
+    /** x86_64 only: this build's kdump-compressed reader does not know arm64's (header machine "Unknown"). */
+    @org.junit.jupiter.api.Test
+    void aKdumpCompressedQemuDumpGetsTheSameAsItsElf() throws Exception {
+        String name = "x86_64";
+        Arch a = arch(name);
+        Path kdump = Fixtures.dump(Fixtures.QEMU_KDUMP);
+        Map<String, Long> sym = nm(a.vmlinux(), "_text", "_end");
+        List<Integer> elfPids;
+        try (Mounted m = Mounted.mount("--image", a.qemu().toString(), "--vmlinux", a.vmlinux().toString())) {
+            elfPids = notes(m.path("proc/vmcore")).pids();
+        }
+        try (Mounted m = Mounted.mount("--image", kdump.toString(), "--vmlinux", a.vmlinux().toString())) {
+            Path vmcore = m.path("proc/vmcore");
+            System.out.printf("%s kdump-compressed QEMU dump with --vmlinux: text memsz 0x%x, pr_pid %s%n", name,
+                    text(vmcore).memsz(), notes(vmcore).pids());
+            assertEquals(sym.get("_end") - sym.get("_text"), text(vmcore).memsz());
+            assertEquals(elfPids, notes(vmcore).pids(), "the same machine dumped at the same moment as " + a.qemu());
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void vmlinuxWithoutImageIsAUsageErrorAndAMissingOneCannotBuildTheMachine() throws Exception {
+        Path mnt = Files.createTempDirectory("vmcorefs-it");
+        try {
+            Exec.Result r = Mounted.mountFails(mnt, "--vmlinux", "/nonexistent/vmlinux");
+            assertEquals(2, r.exit(), r.all());
+            assertTrue(r.all().contains("--vmlinux needs --image"), r.all());
+            r = Mounted.mountFails(mnt, "--image", Fixtures.dump(Fixtures.QEMU_ELF).toString(), "--vmlinux",
+                    "/nonexistent/vmlinux");
+            assertEquals(3, r.exit(), r.all());
+            assertTrue(r.all().contains("no such vmlinux"), r.all());
+        } finally {
+            Files.deleteIfExists(mnt);
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"x86_64", "arm64"})
     void anotherKernelsVmlinuxFailsTheMount(String name) throws Exception {

@@ -272,6 +272,31 @@ class VmlinuxReplayTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"x86_64", "arm64"})
+    void theBtfOffsetsAndSymbolsAreWhatDwarfAndNmSay(String name) throws Exception {
+        Arch a = arch(name);
+        Requirements.pythonModule("drgn", "python3-drgn");
+        String program = String.join("\n",
+                "import sys, drgn",
+                "from drgn import offsetof",
+                "arch = drgn.Architecture.X86_64 if sys.argv[2] == 'x86_64' else drgn.Architecture.AARCH64",
+                "prog = drgn.Program(drgn.Platform(arch, drgn.PlatformFlags.IS_64_BIT"
+                        + " | drgn.PlatformFlags.IS_LITTLE_ENDIAN))",
+                "prog.load_debug_info([sys.argv[1]])",
+                "print(offsetof(prog.type('struct task_struct'), 'pid'), offsetof(prog.type('struct rq'), 'curr'))",
+                "");
+        String[] dwarf = Exec.run(300, program, List.of("/usr/bin/python3", "-", a.vmlinux().toString(), name)).ok()
+                .stdout().trim().split(" ");
+        org.vmcorefs.format.input.KernelSymbols k = org.vmcorefs.format.input.KernelSymbols.read(a.vmlinux());
+        assertEquals(Long.parseLong(dwarf[0]), k.offset("task_struct", "pid").orElseThrow(), "task_struct.pid");
+        assertEquals(Long.parseLong(dwarf[1]), k.offset("rq", "curr").orElseThrow(), "rq.curr");
+        Map<String, Long> sym = nm(a.vmlinux(), "_text", "_stext", "_end", "__per_cpu_offset", a.currentSymbol());
+        for (Map.Entry<String, Long> e : sym.entrySet()) {
+            assertEquals(e.getValue(), k.symbol(e.getKey()).orElseThrow(), e.getKey());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"x86_64", "arm64"})
     void anotherKernelsVmlinuxFailsTheMount(String name) throws Exception {
         Arch a = arch(name);
         Arch other = arch(name.equals("x86_64") ? "arm64" : "x86_64");

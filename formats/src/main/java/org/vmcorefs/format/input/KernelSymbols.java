@@ -17,6 +17,8 @@ import java.util.HexFormat;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.vmcorefs.machine.Architecture;
 import org.vmcorefs.machine.DumpException;
 import org.vmcorefs.machine.Errno;
@@ -30,6 +32,7 @@ import org.vmcorefs.machine.Errno;
  * and is refused; one without .BTF gives symbols only.
  */
 public final class KernelSymbols {
+    private static final Logger LOG = LoggerFactory.getLogger(KernelSymbols.class);
     /** The symbols the replay uses: the text segment's bounds and each architecture's current task. */
     static final Set<String> WANTED = Set.of("_text", "_stext", "_end", "__per_cpu_offset", "__per_cpu_start",
             "__per_cpu_end", "current_task", "pcpu_hot", "__entry_task", "runqueues", "init_task");
@@ -64,8 +67,12 @@ public final class KernelSymbols {
         if (!Files.isRegularFile(path)) {
             throw new DumpException(Errno.ENOENT, path + ": no such vmlinux");
         }
+        long start = System.nanoTime();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            return read(path, ch);
+            KernelSymbols s = read(path, ch);
+            LOG.info("read {} in {} ms: {} of the wanted symbols, struct offsets {}", s, (System.nanoTime() - start)
+                    / 1_000_000, s.symbols.size(), s.offsets);
+            return s;
         } catch (DumpException e) {
             throw e;
         } catch (IOException e) {

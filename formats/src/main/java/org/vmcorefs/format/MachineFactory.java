@@ -6,6 +6,7 @@ import org.vmcorefs.format.input.ImageFile;
 import org.vmcorefs.format.input.InputContext;
 import org.vmcorefs.format.input.InputFormats;
 import org.vmcorefs.format.input.KernelImage;
+import org.vmcorefs.format.input.KernelSymbols;
 import java.nio.file.Path;
 import java.time.Instant;
 import org.vmcorefs.machine.Architecture;
@@ -93,8 +94,10 @@ public final class MachineFactory {
             Instant crashTime = spec.crashTime() != null ? spec.crashTime() : MachineSpec.DEFAULT_CRASH_TIME;
             return synthetic(arch, spec, new SyntheticMemory(spec.seed(), spec.populated()), crashTime);
         }
+        KernelSymbols symbols = spec.vmlinux() == null ? null : KernelSymbols.read(spec.vmlinux());
         InputContext context = new InputContext(arch, spec.crashTime(),
-                (a, crashTime) -> synthetic(a, spec.withImage(null), new SyntheticMemory(spec.seed(), 1.0), crashTime));
+                (a, crashTime) -> synthetic(a, spec.withImage(null), new SyntheticMemory(spec.seed(), 1.0), crashTime),
+                symbols);
         return InputFormats.read(image, context);
     }
 

@@ -18,15 +18,23 @@ import org.vmcorefs.machine.FaultInjection;
  * @param options the profile's own options as given ({@link CaptureEnvironment#options()}), by name
  * @param crashTime when the machine crashed, or null for the image's or a fixed default
  * @param faults faults injected into the hardware-saved area's interface
+ * @param vmlinux the dumped kernel's vmlinux, whose symbols complete a replayed dump's layout, or null
  */
 public record MachineSpec(CaptureEnvironment profile, long memorySize, int cpus, long seed, double populated,
         Path image, Path kernel, long kaslrOffset, Map<String, String> options, Instant crashTime,
-        FaultInjection faults) {
+        FaultInjection faults, Path vmlinux) {
     /** The crash time of synthetic machines unless told otherwise: 2026-01-01T00:00:00Z. */
     public static final Instant DEFAULT_CRASH_TIME = Instant.ofEpochSecond(1767225600L);
 
     public MachineSpec {
         options = Map.copyOf(options);
+    }
+
+    /** A spec without a vmlinux. */
+    public MachineSpec(CaptureEnvironment profile, long memorySize, int cpus, long seed, double populated,
+            Path image, Path kernel, long kaslrOffset, Map<String, String> options, Instant crashTime,
+            FaultInjection faults) {
+        this(profile, memorySize, cpus, seed, populated, image, kernel, kaslrOffset, options, crashTime, faults, null);
     }
 
     /** A synthetic machine of {@code memorySize} bytes with defaults for everything else. */
@@ -44,21 +52,26 @@ public record MachineSpec(CaptureEnvironment profile, long memorySize, int cpus,
         Map<String, String> o = new LinkedHashMap<>(options);
         o.put(name, value);
         return new MachineSpec(profile, memorySize, cpus, seed, populated, image, kernel, kaslrOffset, o, crashTime,
-                faults);
+                faults, vmlinux);
     }
 
     public MachineSpec withImage(Path newImage) {
         return new MachineSpec(profile, memorySize, cpus, seed, populated, newImage, kernel, kaslrOffset, options,
-                crashTime, faults);
+                crashTime, faults, vmlinux);
+    }
+
+    public MachineSpec withVmlinux(Path newVmlinux) {
+        return new MachineSpec(profile, memorySize, cpus, seed, populated, image, kernel, kaslrOffset, options,
+                crashTime, faults, newVmlinux);
     }
 
     public MachineSpec withPopulated(double fraction) {
         return new MachineSpec(profile, memorySize, cpus, seed, fraction, image, kernel, kaslrOffset, options,
-                crashTime, faults);
+                crashTime, faults, vmlinux);
     }
 
     public MachineSpec withFaults(FaultInjection newFaults) {
         return new MachineSpec(profile, memorySize, cpus, seed, populated, image, kernel, kaslrOffset, options,
-                crashTime, newFaults);
+                crashTime, newFaults, vmlinux);
     }
 }

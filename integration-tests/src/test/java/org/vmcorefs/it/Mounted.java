@@ -106,6 +106,15 @@ final class Mounted implements AutoCloseable {
         }
     }
 
+    /** What the daemon has logged so far (its log file, named in the mount's output). */
+    String log() throws IOException {
+        java.util.regex.Matcher log = java.util.regex.Pattern.compile("log (/\\S+?)\\)").matcher(mountResult.stdout());
+        if (!log.find()) {
+            throw new AssertionError("the mount named no log: " + mountResult.all());
+        }
+        return Files.readString(Path.of(log.group(1)));
+    }
+
     @Override
     public void close() throws IOException {
         Exec.Result r = Exec.run(30, LAUNCHER.toString(), "unmount", root.toString());

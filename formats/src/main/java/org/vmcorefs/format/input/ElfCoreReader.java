@@ -36,7 +36,7 @@ import org.vmcorefs.machine.memory.PhysicalMemory;
 public final class ElfCoreReader {
     /** The input format: an ELF file, read as a core, with synthetic CPUs if it has no CPU notes. */
     static final InputFormat FORMAT = InputFormat.of("ELF core", ElfCoreReader::isElf,
-            (image, context) -> context.withSyntheticCpus(read(image)), ElfCoreReader::architecture);
+            (image, context) -> context.withSyntheticCpus(read(image, context.symbols())), ElfCoreReader::architecture);
     private static final long MAX_NOTES = 64L << 20;
 
     private ElfCoreReader() {
@@ -111,6 +111,11 @@ public final class ElfCoreReader {
 
     /** Reads {@code image} as a crashed system. */
     public static CrashedSystem read(ImageFile image) throws DumpException {
+        return read(image, null);
+    }
+
+    /** Reads {@code image} as a crashed system, what it lacks of the kernel's layout from {@code symbols} if given. */
+    public static CrashedSystem read(ImageFile image, KernelSymbols symbols) throws DumpException {
         Headers h = readHeaders(image);
         Path path = image.path();
         Architecture arch = h.architecture();
@@ -197,6 +202,12 @@ public final class ElfCoreReader {
         long directMap = linearOffsets.size() == 1 ? linearOffsets.iterator().next() : 0;
         KernelMappings mappings = ArchitectureHooks.of(arch).mappings().complete(path, info, mem, ram,
                 new KernelMappings(textVirtual, textPhysical, textSize, directMap));
+        // A dump with the kernel's text PT_LOAD is the kernel's elfcorehdr: its notes are the kernel's too.
+        boolean kernelHeaders = textSize != 0;
+        KernelLayout.Result layout = KernelLayout.complete(path, arch, info, mem, ram, mappings, kernelHeaders, cpus,
+                kernelHeaders, symbols);
+        mappings = layout.mappings();
+        cpus = layout.cpus();
         KernelInfo kernel = new KernelInfo(info.getOrDefault("OSRELEASE", "unknown"), mappings.textVirtual(),
                 mappings.textPhysical(), mappings.textSize(), kaslr, vmcoreinfo, mappings.directMap());
         Instant crashTime = info.containsKey("CRASHTIME")

@@ -13,8 +13,14 @@ import org.vmcorefs.machine.DumpException;
  * @param architecture the profile's architecture
  * @param crashTime the crash time given on the command line, or null for the image's own
  * @param synthetic makes a synthetic system of an architecture
+ * @param symbols the dumped kernel's vmlinux symbols (--vmlinux), or null
  */
-public record InputContext(Architecture architecture, Instant crashTime, Synthetic synthetic) {
+public record InputContext(Architecture architecture, Instant crashTime, Synthetic synthetic, KernelSymbols symbols) {
+    /** A context without a vmlinux. */
+    public InputContext(Architecture architecture, Instant crashTime, Synthetic synthetic) {
+        this(architecture, crashTime, synthetic, null);
+    }
+
     /** A synthetic system: its memory is never served from an image, only its CPUs and kernel are taken. */
     @FunctionalInterface
     public interface Synthetic {

@@ -78,7 +78,7 @@ public final class KdumpCompressedReader {
 
     /** The input format: read with synthetic CPUs if the dump has no CPU notes. */
     static final InputFormat FORMAT = InputFormat.of("kdump-compressed", KdumpCompressedReader::isKdumpCompressed,
-            (image, context) -> context.withSyntheticCpus(read(image)),
+            (image, context) -> context.withSyntheticCpus(read(image, context.symbols())),
             image -> image.size() < HEADER_SIZE ? null : architecture(image.path(), image.readAt(0, HEADER_SIZE)));
 
     private KdumpCompressedReader() {
@@ -94,6 +94,11 @@ public final class KdumpCompressedReader {
     }
 
     public static CrashedSystem read(ImageFile image) throws DumpException {
+        return read(image, null);
+    }
+
+    /** Reads {@code image}, what it lacks of the kernel's layout from {@code symbols} (the vmlinux) if given. */
+    public static CrashedSystem read(ImageFile image, KernelSymbols symbols) throws DumpException {
         Path path = image.path();
         long fileSize = image.size();
         if (fileSize < HEADER_SIZE) {
@@ -166,6 +171,12 @@ public final class KdumpCompressedReader {
         Map<String, String> info = contents.info();
         KernelMappings mappings = ArchitectureHooks.of(arch).mappings().complete(path, info, pages, ram,
                 KernelMappings.UNKNOWN);
+        // QEMU's kdump-compressed dumps keep its pr_pid = cpu + 1; makedumpfile's keep the kernel's.
+        boolean qemuPids = !cpus.isEmpty() && cpus.stream().allMatch(c -> c.pid() == c.index() + 1);
+        KernelLayout.Result layout = KernelLayout.complete(path, arch, info, pages, ram, mappings, false, cpus,
+                !qemuPids, symbols);
+        mappings = layout.mappings();
+        cpus = layout.cpus();
         long kaslr = Vmcoreinfo.hex(info.get("KERNELOFFSET"), 0);
         KernelInfo kernel = new KernelInfo(info.getOrDefault("OSRELEASE", "unknown"), mappings.textVirtual(),
                 mappings.textPhysical(), mappings.textSize(), kaslr, vmcoreinfo, mappings.directMap());

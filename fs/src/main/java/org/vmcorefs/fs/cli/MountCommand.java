@@ -32,6 +32,7 @@ import picocli.CommandLine.Parameters;
             "  vmcorefs mount --memory 4G --cpus 4 --seed 7 ./mnt",
             "  vmcorefs mount --memory 1T --populated 0.01 ./mnt",
             "  vmcorefs mount --image /var/crash/vmcore --foreground ./mnt",
+            "  vmcorefs mount --image guest.elf --vmlinux /usr/lib/debug/boot/vmlinux-$(uname -r) ./mnt",
             "  vmcorefs mount --kernel ./vmlinux --kaslr-offset 0 ./mnt",
             "  vmcorefs mount --saved-area-fail-rate 0.2 --saved-area-latency-us 500 ./mnt",
             "  vmcorefs mount --profile ppc64-phyp --memory 1G --cpus 4 ./mnt",
@@ -72,6 +73,14 @@ final class MountCommand implements Callable<Integer> {
                     + "virsh dump, a copy of /proc/vmcore), a kdump-compressed dump (makedumpfile -c, zlib), an "
                     + "s390 dump, or a raw memory image (offset = physical address).")
     Path image;
+
+    @Option(names = "--vmlinux", paramLabel = "FILE",
+            description = "With --image: the dumped kernel's vmlinux (debug, or stripped with --strip-debug). Its "
+                    + "symbols make a dump without the kernel's headers (QEMU dump-guest-memory, kdump-compressed) "
+                    + "replay as the kernel writes /proc/vmcore: the text segment [_text, _end), and pr_pid = the pid "
+                    + "of each CPU's current task (0 idle). It must be the dumped kernel (its build-id and _stext "
+                    + "are checked).")
+    Path vmlinux;
 
     @Option(names = "--kernel", paramLabel = "ELF",
             description = "Plant this kernel ELF (linked at the kernel's virtual base) into memory, so that gdb "

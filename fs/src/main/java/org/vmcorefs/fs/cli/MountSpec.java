@@ -63,8 +63,11 @@ final class MountSpec {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cl, e.getMessage());
         }
+        if (c.vmlinux != null && c.image == null) {
+            throw new CommandLine.ParameterException(cl, "--vmlinux needs --image: it completes a replayed dump");
+        }
         MachineSpec ms = new MachineSpec(p, c.memory, c.cpus, c.seed, c.populated, c.image, c.kernel, kaslr,
-                c.environmentOptions(p), when, faults);
+                c.environmentOptions(p), when, faults, c.vmlinux);
         try {
             p.validate(ms);
         } catch (IllegalArgumentException e) {

@@ -217,7 +217,12 @@ public final class ElfCoreReader {
             if (written != Architecture.PPC64) {
                 return written;
             }
-            return PowerGuestByteOrder.guest(written, DumpNotes.decode(readHeaders(image).notes(), written).cpus());
+            try {
+                return PowerGuestByteOrder.guest(written, DumpNotes.decode(readHeaders(image).notes(), written)
+                        .cpus());
+            } catch (DumpException unreadable) {
+                return written; // the header's word, for a file whose notes cannot be read (read() will say why)
+            }
         } catch (FormatException e) {
             throw new FormatException(image.path() + ": " + e.getMessage(), e);
         }

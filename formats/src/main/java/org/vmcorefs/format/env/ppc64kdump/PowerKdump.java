@@ -87,8 +87,7 @@ public final class PowerKdump implements CaptureEnvironment {
     @Override
     public List<String> help() {
         // One block for both byte orders: --help shows a block once.
-        return List.of("Files of profiles ppc64-kdump, ppc64le-kdump (64 KiB pages; --crashkernel SIZE starts at "
-                        + "512 MiB, as on an LPAR):",
+        return List.of("Files of profiles ppc64le-kdump, ppc64-kdump (64 KiB pages; --crashkernel SIZE at 512M):",
                 "  MOUNTPOINT/proc/vmcore           the crashed kernel's memory as an ELF core, the first 64 KiB",
                 "                                   from kexec's backup (0400)",
                 "  MOUNTPOINT/dev/oldmem            physical memory as it is now, offset = address (0400)",

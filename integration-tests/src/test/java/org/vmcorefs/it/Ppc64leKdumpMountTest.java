@@ -28,7 +28,7 @@ import org.vmcorefs.machine.synthetic.SyntheticPowerSystem;
 /**
  * The ppc64le-kdump profile: a sparse 1 TiB synthetic machine on one real mount checked with readelf,
  * gdb-multiarch and libkdumpfile; the real in-guest kdump /proc/vmcore of Debian's ppc64el kernel replayed
- * byte for byte and read by drgn; QEMU's big-endian dump of that little-endian guest replayed into
+ * byte for byte and read by drgn; QEMU's big-endian dumps (ELF, kdump-compressed) of that little-endian guest replayed into
  * ppc64le-kdump and ppc64le-fadump.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -148,15 +148,17 @@ class Ppc64leKdumpMountTest {
      * vmcore with the guest's registers and memory, in ppc64le-kdump (the default) and ppc64le-fadump.
      */
     @Test
-    void qemuDumpOfTheLittleEndianGuestReplaysInBothProfiles() throws Exception {
+    void qemuDumpsOfTheLittleEndianGuestReplayInBothProfiles() throws Exception {
         Path qemu = PowerKdumpChecks.fixture("guest.elf");
         List<long[]> want = qemuRegisters(qemu);
-        for (String[] profile : new String[][] {{}, {"--profile", "ppc64le-fadump"}}) {
-            List<String> options = new ArrayList<>(List.of(profile));
-            options.addAll(List.of("--image", qemu.toString()));
+        // The ELF and the kdump-compressed dump (machine "Unknown", big-endian) of the same QEMU run.
+        for (String[] profile : new String[][] {{"guest.elf"}, {"guest.elf", "--profile", "ppc64le-fadump"},
+            {"guest.kdump"}, {"guest.kdump", "--profile", "ppc64le-fadump"}}) {
+            List<String> options = new ArrayList<>(List.of(profile).subList(1, profile.length));
+            options.addAll(List.of("--image", PowerKdumpChecks.fixture(profile[0]).toString()));
             try (Mounted r = Mounted.mount(options.toArray(String[]::new))) {
-                String id = profile.length == 0 ? "ppc64le-kdump" : profile[1];
-                assertEquals(id, r.stats().get("profile").asText());
+                String id = (profile.length == 1 ? "ppc64le-kdump" : profile[2]) + " of " + profile[0];
+                assertEquals(id, r.stats().get("profile").asText() + " of " + profile[0]);
                 Path mounted = r.path("proc/vmcore");
                 Elf elf = Elf.read(mounted);
                 assertEquals(21, elf.machine, "EM_PPC64, little-endian (Elf reads only little-endian files)");

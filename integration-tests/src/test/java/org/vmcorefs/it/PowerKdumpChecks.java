@@ -162,6 +162,11 @@ final class PowerKdumpChecks {
             throws Exception {
         byte[] low = bytes(memory, 0, (int) KB64);
         assertArrayEquals(low, m.read("proc/vmcore", 2 * KB64, (int) KB64), "LOAD 0 holds the first 64 KiB");
+        com.fasterxml.jackson.databind.JsonNode saved = m.stats().get("savedArea");
+        assertEquals("kexec backup region", saved.get("interface").asText(), saved.toString());
+        assertEquals(0, saved.get("start").asLong());
+        assertEquals(KB64, saved.get("size").asLong(), "BACKUP_SRC_SIZE");
+        assertTrue(saved.get("blocks").asLong() >= 1, "the read went through the backup: " + saved);
         assertTrue(!Arrays.equals(low, m.read("dev/oldmem", 0, (int) KB64)),
                 "the capture kernel's vectors are at 0 now");
         assertArrayEquals(low, m.read("dev/oldmem", crashkernelStart + BACKUP_AT_OFFSET, (int) KB64),

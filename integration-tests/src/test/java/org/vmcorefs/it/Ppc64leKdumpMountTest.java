@@ -28,8 +28,8 @@ import org.vmcorefs.machine.synthetic.SyntheticPowerSystem;
 /**
  * The ppc64le-kdump profile: a sparse 1 TiB synthetic machine on one real mount checked with readelf,
  * gdb-multiarch and libkdumpfile; the real in-guest kdump /proc/vmcore of Debian's ppc64el kernel replayed
- * byte for byte and read by drgn; QEMU's big-endian dumps (ELF, kdump-compressed) of that little-endian guest replayed into
- * ppc64le-kdump and ppc64le-fadump.
+ * byte for byte and read by drgn; QEMU's big-endian dumps (ELF, kdump-compressed) of that little-endian
+ * guest replayed into ppc64le-kdump and ppc64le-fadump.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class Ppc64leKdumpMountTest {

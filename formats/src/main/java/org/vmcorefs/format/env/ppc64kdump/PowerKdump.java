@@ -123,7 +123,7 @@ public final class PowerKdump implements CaptureEnvironment {
             if (r.overlaps(ck)) {
                 // The part inside the reservation, its end rounded up to a page (makedumpfile reads whole pages).
                 long start = Math.max(r.start(), ck.start());
-                long end = Math.min(ck.end(), Math.min(r.end(), ck.end()));
+                long end = Math.min(r.end(), ck.end());
                 rtas.add(MemoryRange.ofEnd(start, roundUp(end, architecture.pageSize())));
             }
         }

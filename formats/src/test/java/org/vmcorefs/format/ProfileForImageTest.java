@@ -41,6 +41,8 @@ class ProfileForImageTest {
                 CaptureEnvironments.byId("arm64-kdump").architecture()).id());
         assertEquals("ppc64-phyp", CaptureEnvironments.forArchitecture(
                 CaptureEnvironments.PPC64_FADUMP.architecture()).id(), "ppc64's first profile");
+        assertEquals("ppc64le-kdump", CaptureEnvironments.forArchitecture(
+                CaptureEnvironments.PPC64LE_FADUMP.architecture()).id(), "ppc64le's first profile");
     }
 
     @Test

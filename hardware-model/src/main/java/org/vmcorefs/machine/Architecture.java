@@ -24,10 +24,10 @@ public enum Architecture {
             directMapSymbols(), List.of()),
     /** 64-bit POWER, big-endian, 64 KiB pages, kernel linear map at 0xc000000000000000. */
     PPC64("ppc64", 64, 21, ByteOrder.BIG_ENDIAN, 65536, 0, 0xc000000000000000L, null, ppcRegisters(), 504, null,
-            directMapSymbols(), List.of()),
+            powerSymbols(), List.of("KERNELOFFSET={kernel_offset}")),
     /** 64-bit POWER, little-endian. */
     PPC64LE("ppc64le", 64, 21, ByteOrder.LITTLE_ENDIAN, 65536, 0, 0xc000000000000000L, null, ppcRegisters(), 504,
-            null, directMapSymbols(), List.of()),
+            null, powerSymbols(), List.of("KERNELOFFSET={kernel_offset}")),
     /**
      * arm64 (4 KiB pages, 48-bit VAs, as Debian builds it): the linear map at PAGE_OFFSET 0xffff000000000000
      * holds RAM from PHYS_OFFSET (memstart_addr; 0x40000000 on QEMU virt, so that is the default), the
@@ -268,6 +268,15 @@ public enum Architecture {
     private static List<Symbol> directMapSymbols() {
         return List.of(new Symbol("init_uts_ns", 0x1a15380L), new Symbol("swapper_pg_dir", 0x180a000L),
                 new Symbol("_stext", 0x100000L));
+    }
+
+    /**
+     * What Debian's 6.1 ppc64el kernel names (its real kdump vmcore's VMCOREINFO): the kernel runs from the start
+     * of the linear map, _stext = KERNELBASE.
+     */
+    private static List<Symbol> powerSymbols() {
+        return List.of(new Symbol("init_uts_ns", 0x26ab3c0L), new Symbol("node_online_map", 0x26e84f0L),
+                new Symbol("swapper_pg_dir", 0x2740000L), new Symbol("_stext", 0));
     }
 
     private static void addNumbered(List<String> names, String prefix, int count) {

@@ -26,7 +26,8 @@ public final class Machine {
     private final FirmwareDump firmwareDump;
 
     /**
-     * @param dumpRanges the ranges of the crashed system's memory the dump shows, sorted
+     * @param dumpRanges the ranges of the crashed system's memory the dump shows, in the order its program
+     *     headers list them (by address, but for what ppc64's kexec-tools lists last)
      * @param reserved the capture kernel's own region (crashkernel=), empty when there is none
      */
     public Machine(String profile, CrashedSystem system, PhysicalMemory currentMemory, PhysicalMemory oldMemory,

@@ -197,6 +197,10 @@ public final class ElfCoreReader {
         DumpNotes contents = DumpNotes.decode(h.notes(), arch);
         String vmcoreinfo = contents.vmcoreinfo();
         List<CpuState> cpus = contents.cpus();
+        if (PowerGuestByteOrder.guest(arch, cpus) != arch) {
+            arch = PowerGuestByteOrder.guest(arch, cpus);
+            cpus = PowerGuestByteOrder.as(arch, cpus);
+        }
         Map<String, String> info = contents.info();
         long kaslr = Vmcoreinfo.hex(info.get("KERNELOFFSET"), 0);
         long directMap = linearOffsets.size() == 1 ? linearOffsets.iterator().next() : 0;
@@ -217,11 +221,19 @@ public final class ElfCoreReader {
                 String.format("ELF core %s (%s, %d PT_LOADs, %d CPUs)", path, arch.linuxName(), ram.size(), cpus.size()));
     }
 
-    /** The architecture of an ELF file: the one of its e_machine and byte order. */
-    /** The architecture {@code image}'s ELF header names. */
+    /** The architecture {@code image}'s ELF header names (a ppc64le guest's in QEMU's big-endian dump). */
     static Architecture architecture(ImageFile image) throws DumpException {
         try {
-            return architecture(image.path(), Elf64Ehdr.readFrom(image.head(Elf64Ehdr.SIZE)));
+            Architecture written = architecture(image.path(), Elf64Ehdr.readFrom(image.head(Elf64Ehdr.SIZE)));
+            if (written != Architecture.PPC64) {
+                return written;
+            }
+            try {
+                return PowerGuestByteOrder.guest(written, DumpNotes.decode(readHeaders(image).notes(), written)
+                        .cpus());
+            } catch (DumpException unreadable) {
+                return written; // the header's word, for a file whose notes cannot be read (read() will say why)
+            }
         } catch (FormatException e) {
             throw new FormatException(image.path() + ": " + e.getMessage(), e);
         }

@@ -79,7 +79,9 @@ public final class KdumpCompressedReader {
     /** The input format: read with synthetic CPUs if the dump has no CPU notes. */
     static final InputFormat FORMAT = InputFormat.of("kdump-compressed", KdumpCompressedReader::isKdumpCompressed,
             (image, context) -> context.withSyntheticCpus(read(image, context.symbols())),
-            image -> image.size() < HEADER_SIZE ? null : architecture(image.path(), image.readAt(0, HEADER_SIZE)));
+            image -> image.size() < HEADER_SIZE ? null : guestArchitecture(image, image.readAt(0, HEADER_SIZE)));
+    /** What QEMU writes as utsname.machine where it knows no name for the guest (its ppc64 dumps). */
+    static final String QEMU_UNKNOWN_MACHINE = "Unknown";
 
     private KdumpCompressedReader() {
     }
@@ -105,7 +107,7 @@ public final class KdumpCompressedReader {
             throw new FormatException(path + ": kdump-compressed header cut short: truncated?");
         }
         ByteBuffer h = image.readAt(0, HEADER_SIZE);
-        Architecture arch = architecture(path, h);
+        Architecture arch = architecture(image, h);
         h.order(arch.byteOrder());
         int version = h.getInt(HEADER_VERSION);
         int status = h.getInt(STATUS);
@@ -168,6 +170,10 @@ public final class KdumpCompressedReader {
                 arch.byteOrder()), arch);
         String vmcoreinfo = contents.vmcoreinfo();
         List<CpuState> cpus = contents.cpus();
+        if (PowerGuestByteOrder.guest(arch, cpus) != arch) {
+            arch = PowerGuestByteOrder.guest(arch, cpus);
+            cpus = PowerGuestByteOrder.as(arch, cpus);
+        }
         Map<String, String> info = contents.info();
         KernelMappings mappings = ArchitectureHooks.of(arch).mappings().complete(path, info, pages, ram,
                 KernelMappings.UNKNOWN);
@@ -186,6 +192,68 @@ public final class KdumpCompressedReader {
         return new CrashedSystem(arch, ram, pages, cpus, kernel, time, String.format(
                 "kdump-compressed %s (header version %d, %d-byte pages, %d dumped, %d CPUs)", path, version,
                 blockSize, pages.dumpedPages(), cpus.size()));
+    }
+
+    /**
+     * The architecture whose byte order the dump is written in: the one utsname.machine names, x86_64 when it
+     * is empty; for QEMU's "Unknown", the one whose NT_PRSTATUS has the size and byte order of the dump's first.
+     */
+    static Architecture architecture(ImageFile image, ByteBuffer header) throws DumpException {
+        if (!utsMachine(header).equals(QEMU_UNKNOWN_MACHINE)) {
+            return architecture(image.path(), header);
+        }
+        for (ByteOrder order : List.of(ByteOrder.LITTLE_ENDIAN, ByteOrder.BIG_ENDIAN)) {
+            for (ElfNote n : notes(image, header, order)) {
+                if (n.name().equals(ElfNote.CORE) && n.type() == ElfNote.NT_PRSTATUS) {
+                    for (Architecture a : Architecture.values()) {
+                        if (a.elfClass() == 64 && a.byteOrder() == order && a.prstatusSize() == n.desc().length) {
+                            return a;
+                        }
+                    }
+                }
+            }
+        }
+        throw new FormatException(image.path() + ": kdump-compressed dump of an " + QEMU_UNKNOWN_MACHINE
+                + " machine whose notes name no architecture vmcorefs knows");
+    }
+
+    /** The notes of a dump whose headers are in {@code order}; none where the header does not read so. */
+    private static List<ElfNote> notes(ImageFile image, ByteBuffer header, ByteOrder order) throws DumpException {
+        ByteBuffer h = header.duplicate().order(order);
+        int version = h.getInt(HEADER_VERSION);
+        int blockSize = h.getInt(BLOCK_SIZE);
+        if (version < 4 || version > 64 || blockSize < 4096 || blockSize > (1 << 16)
+                || image.size() < blockSize + SUB_SIZE) {
+            return List.of();
+        }
+        ByteBuffer sub = image.readAt(blockSize, SUB_SIZE).order(order);
+        long noteAt = sub.getLong(SUB_OFFSET_NOTE);
+        long noteSize = sub.getLong(SUB_SIZE_NOTE);
+        if (noteAt <= 0 || noteSize <= 0 || noteSize > (64 << 20) || noteSize > image.size() - noteAt) {
+            return List.of();
+        }
+        return ElfNote.readAll(image.readAt(noteAt, (int) noteSize), order);
+    }
+
+    /** The guest's architecture: {@link #architecture(ImageFile, ByteBuffer)}, ppc64le for QEMU's ppc64le guest. */
+    static Architecture guestArchitecture(ImageFile image, ByteBuffer header) throws DumpException {
+        Architecture written = architecture(image, header);
+        if (written != Architecture.PPC64) {
+            return written;
+        }
+        try {
+            return PowerGuestByteOrder.guest(written,
+                    DumpNotes.decode(notes(image, header, written.byteOrder()), written).cpus());
+        } catch (DumpException unreadable) {
+            return written;
+        }
+    }
+
+    private static String utsMachine(ByteBuffer header) {
+        byte[] b = new byte[UTS_LENGTH];
+        header.get(UTS_MACHINE, b);
+        String machine = new String(b, StandardCharsets.ISO_8859_1);
+        return machine.indexOf('\0') >= 0 ? machine.substring(0, machine.indexOf('\0')) : machine;
     }
 
     /**

@@ -46,7 +46,8 @@ final class MountCommand implements Callable<Integer> {
 
     @Option(names = "--profile", paramLabel = "NAME",
             description = "Machine and dump mechanism: ${COMPLETION-CANDIDATES}. Default: with --image, the first "
-                    + "profile of the image's architecture (an arm64 dump mounts as arm64-kdump, an s390 one as "
+                    + "profile of the image's architecture (an arm64 dump mounts as arm64-kdump, a ppc64le one as "
+                    + "ppc64le-kdump, an s390 one as "
                     + "s390x-zfcpdump); else, and for a raw memory image, x86_64-kdump.",
             completionCandidates = ProfileNames.class)
     String profile;
@@ -179,13 +180,13 @@ final class MountCommand implements Callable<Integer> {
     static void addEnvironments(CommandLine mount) {
         CommandLine.Model.CommandSpec cs = mount.getCommandSpec();
         List<String> description = new ArrayList<>(List.of(cs.usageMessage().description()));
-        List<String> previous = null;
+        // A block that several profiles share (both byte orders of POWER) is shown once, where the first is.
+        java.util.Set<List<String>> shown = new java.util.HashSet<>();
         for (CaptureEnvironment e : CaptureEnvironments.ALL) {
-            if (!e.help().equals(previous)) {
+            if (shown.add(e.help())) {
                 description.addAll(e.help());
                 description.add("");
             }
-            previous = e.help();
         }
         cs.usageMessage().description(description.toArray(new String[0]));
         for (EnvironmentOption o : CaptureEnvironments.options().keySet()) {

@@ -47,9 +47,14 @@ public final class Kdump {
 
     /** What a distribution's kdump reserves: 128M for 512 MiB-2 GiB of RAM, 256M above, placed as {@code p} says. */
     public static MemoryRange defaultCrashkernel(List<MemoryRange> ram, Placement p) {
-        long total = ram.stream().mapToLong(MemoryRange::size).sum();
-        long size = total >= 2048 * MIB ? 256 * MIB : total >= 512 * MIB ? 128 * MIB : 0;
+        long size = defaultCrashkernelSize(ram);
         return size == 0 ? new MemoryRange(0, 0) : placeCrashkernel(ram, size, p.align(), p.floor());
+    }
+
+    /** The size of the reservation a distribution's kdump makes: 128M for 512 MiB-2 GiB of RAM, 256M above, else 0. */
+    public static long defaultCrashkernelSize(List<MemoryRange> ram) {
+        long total = ram.stream().mapToLong(MemoryRange::size).sum();
+        return total >= 2048 * MIB ? 256 * MIB : total >= 512 * MIB ? 128 * MIB : 0;
     }
 
     /** The highest 16 MiB-aligned place below 4 GiB, above 64 MiB, where {@code size} bytes of RAM are free. */
@@ -93,6 +98,17 @@ public final class Kdump {
     }
 
     /**
+     * What kexec's purgatory copies away before the capture kernel runs over it: {@code source}, copied to
+     * {@code offset} bytes into the reservation (x86_64: 640 KiB to its start; ppc64: 64 KiB behind the capture
+     * kernel's image).
+     */
+    public record Backup(MemoryRange source, long offset) {
+    }
+
+    /** x86_64: the low 640 KiB, copied to the start of the reservation. */
+    public static final Backup X86_64_BACKUP = new Backup(BACKUP, 0);
+
+    /**
      * Builds the machine as the capture kernel finds it.
      *
      * @param profile the name of the capture environment, for the machine's description
@@ -101,31 +117,47 @@ public final class Kdump {
      */
     public static Machine build(String profile, CrashedSystem system, MemoryRange crashkernel, PhysicalMemory captureKernel,
             FaultInjection faults) {
+        return build(profile, system, crashkernel, captureKernel, faults, X86_64_BACKUP, List.of());
+    }
+
+    /**
+     * Builds the machine as the capture kernel finds it, {@code backup} copied away by purgatory.
+     *
+     * @param keptInReservation ranges inside the reservation that the capture kernel leaves as they were
+     *     (ppc64: the RTAS firmware) and that kexec-tools lists after the RAM ranges
+     */
+    public static Machine build(String profile, CrashedSystem system, MemoryRange crashkernel,
+            PhysicalMemory captureKernel, FaultInjection faults, Backup backup, List<MemoryRange> keptInReservation) {
         checkInsideRam(system, crashkernel);
+        MemoryRange low = backup.source();
         EventLog events = new EventLog();
-        SavedArea backup = new SavedArea("backup", "kexec backup region", BACKUP, 4096, 0, system.memory(), faults,
-                events);
-        long backupAt = crashkernel.isEmpty() ? -1 : crashkernel.start();
+        SavedArea saved = new SavedArea("backup", "kexec backup region", low, system.architecture().pageSize(), 0,
+                system.memory(), faults, events);
+        long backupAt = crashkernel.isEmpty() ? -1 : crashkernel.start() + backup.offset();
         LayeredMemory.Builder now = LayeredMemory.over(system.memory())
-                .put(BACKUP, captureKernel)
+                .put(low, captureKernel)
                 .put(crashkernel, captureKernel);
         if (backupAt >= 0) {
-            now.put(backupAt, BACKUP.size(), system.memory(), BACKUP.start());
+            now.put(backupAt, low.size(), system.memory(), low.start());
+        }
+        for (MemoryRange kept : keptInReservation) {
+            now.put(kept.start(), kept.size(), system.memory(), kept.start());
         }
         PhysicalMemory current = now.build();
-        PhysicalMemory old = LayeredMemory.over(current).put(BACKUP, backup).build();
+        PhysicalMemory old = LayeredMemory.over(current).put(low, saved).build();
 
         List<MemoryRange> dump = new ArrayList<>();
         for (MemoryRange r : MemoryRange.subtract(system.ram(), crashkernel)) {
-            if (r.overlaps(BACKUP) && r.end() > BACKUP.end()) {
-                dump.add(MemoryRange.ofEnd(r.start(), BACKUP.end()));
-                dump.add(MemoryRange.ofEnd(BACKUP.end(), r.end()));
+            if (r.overlaps(low) && r.end() > low.end()) {
+                dump.add(MemoryRange.ofEnd(r.start(), low.end()));
+                dump.add(MemoryRange.ofEnd(low.end(), r.end()));
             } else {
                 dump.add(r);
             }
         }
+        dump.addAll(keptInReservation);
         LOG.info("kdump machine: {} of RAM in {} ranges, crashkernel {}, {} CPUs, {}", system.ramSize(),
                 system.ram().size(), crashkernel, system.cpus().size(), system.origin());
-        return new Machine(profile, system, current, old, dump, crashkernel, backup, events);
+        return new Machine(profile, system, current, old, dump, crashkernel, saved, events);
     }
 }

@@ -29,7 +29,8 @@ public final class X86Kdump implements CaptureEnvironment {
     /** The capture kernel's reservation, as the crashkernel= boot option: SIZE or SIZE@START. */
     public static final EnvironmentOption CRASHKERNEL = new EnvironmentOption("--crashkernel", "SIZE[@START]",
             "The capture kernel's reservation, as the crashkernel= boot option. Default: 128M for 512 MiB-2 GiB of "
-                    + "RAM, 256M above, placed high below 4 GiB; none for a replayed dump.");
+                    + "RAM, 256M above, placed as the profile's kernel does (x86_64, arm64: high below 4 GiB; ppc64: "
+                    + "at 512 MiB); none for a replayed dump.");
 
     @Override
     public String id() {

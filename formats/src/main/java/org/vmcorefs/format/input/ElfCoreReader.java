@@ -229,6 +229,11 @@ public final class ElfCoreReader {
 
     static Architecture architecture(Path path, Elf64Ehdr ehdr) throws FormatException {
         List<Architecture> candidates = Architecture.ofElfMachine(ehdr.elfClass(), ehdr.machine());
+        if (candidates.isEmpty() && !Architecture.ofElfMachine(64, ehdr.machine()).isEmpty()) {
+            throw new FormatException(path + ": not a 64-bit ELF file (ELF" + ehdr.elfClass() + "), but ELF machine "
+                    + ehdr.machine() + " (" + Architecture.ofElfMachine(64, ehdr.machine()).get(0).linuxName()
+                    + ") has 64-bit cores only");
+        }
         if (candidates.isEmpty()) {
             throw new FormatException(path + ": unsupported ELF machine " + ehdr.machine());
         }

@@ -72,8 +72,8 @@ public final class SyntheticI386 {
 
     /**
      * Plausible kernel-mode registers (32 bits each): eip in the kernel text, esp and ebp in lowmem's linear
-     * map, the kernel's segments (__KERNEL_CS 0x60, __KERNEL_DS 0x68, __USER_DS 0x7b in ds and es,
-     * __KERNEL_PERCPU 0xd8 in fs).
+     * map; the segments, eflags and orig_eax as a real i386 kdump's crashed CPU has them (cs __KERNEL_CS 0x60,
+     * ss __KERNEL_DS 0x68, ds and es __USER_DS 0x7b, fs 0, gs 0x33, eflags 0x46, orig_eax 0).
      */
     static CpuState cpu(long seed, int index, long textVirtual, long lowmemEnd) {
         Architecture a = Architecture.I386;
@@ -87,13 +87,13 @@ public final class SyntheticI386 {
         r[a.registerIndex("ebp")] = stack + 0x40;
         r[a.registerIndex("eip")] = textVirtual + (Long.remainderUnsigned(r[a.registerIndex("eip")], TEXT_SIZE / 2)
                 & ~0xfL);
-        r[a.registerIndex("orig_eax")] = 0xffffffffL;
+        r[a.registerIndex("orig_eax")] = 0;
         r[a.registerIndex("cs")] = 0x60;
         r[a.registerIndex("ss")] = 0x68;
         r[a.registerIndex("ds")] = 0x7b;
         r[a.registerIndex("es")] = 0x7b;
-        r[a.registerIndex("fs")] = 0xd8;
-        r[a.registerIndex("gs")] = 0;
+        r[a.registerIndex("fs")] = 0;
+        r[a.registerIndex("gs")] = 0x33;
         r[a.registerIndex("eflags")] = 0x46;
         return new CpuState(a, index, r, new byte[0]);
     }

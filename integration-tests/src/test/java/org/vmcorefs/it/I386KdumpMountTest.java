@@ -359,17 +359,60 @@ class I386KdumpMountTest {
             assertEquals(onReal, onMount);
             assertTrue(onMount.contains(HexFormat.of().formatHex(release.getBytes())), onMount);
 
-            Requirements.tool("drgn");
-            Path script = Files.createTempFile("vmcorefs-drgn", ".py");
-            try {
-                Files.writeString(script, "print(prog.platform.arch)\n"
-                        + "print(prog['init_uts_ns'].name.release.string_().decode())\n");
-                String out = Exec.run(180, null, List.of("drgn", "-q", "-c", v.toString(), "-s", vmlinux.toString(),
-                        "--main-symbols", script.toString())).ok().stdout();
-                assertEquals("Architecture.I386\n" + release, out.trim());
-            } finally {
-                Files.deleteIfExists(script);
-            }
+            assertEquals("Architecture.I386\n" + release, drgnRelease(v, vmlinux));
+            String dmesg = vmcoreDmesg(v);
+            assertEquals(vmcoreDmesg(REAL), dmesg, "i386 vmcore-dmesg on the mount and on the original");
+            assertTrue(dmesg.contains("FIXTURE-MARKER-42 sleep_pid="), dmesg);
+        }
+    }
+
+    /** drgn's architecture and the kernel release it reads from init_uts_ns with {@code vmlinux}. */
+    static String drgnRelease(Path core, Path vmlinux) throws IOException {
+        Requirements.tool("drgn");
+        Path script = Files.createTempFile("vmcorefs-drgn", ".py");
+        try {
+            Files.writeString(script, "print(prog.platform.arch)\n"
+                    + "print(prog['init_uts_ns'].name.release.string_().decode())\n");
+            return Exec.run(180, null, List.of("drgn", "-q", "-c", core.toString(), "-s", vmlinux.toString(),
+                    "--main-symbols", script.toString())).ok().stdout().trim();
+        } finally {
+            Files.deleteIfExists(script);
+        }
+    }
+
+    /**
+     * The printk log as the i386 build of kexec-tools' vmcore-dmesg reads it from {@code core}: the one in the
+     * fixtures' i386 root (make-arch-dump.sh puts Debian's i386 kexec-tools there), run natively through
+     * that root's loader and libraries.
+     */
+    static String vmcoreDmesg(Path core) {
+        Path root = ARCH_DIR.resolve("root");
+        fixture(root.resolve("sbin/vmcore-dmesg"));
+        return Exec.run(120, null, List.of(root.resolve("lib/ld-linux.so.2").toString(), "--library-path",
+                root.resolve("lib/i386-linux-gnu") + ":" + root.resolve("usr/lib/i386-linux-gnu"),
+                root.resolve("sbin/vmcore-dmesg").toString(), core.toString())).ok().stdout();
+    }
+
+    /**
+     * QEMU's dump-guest-memory of the i386 guest (ELF64, EM_386, physical PT_LOADs only) mounts as i386-kdump
+     * without --profile, with the lowmem linear map kexec-tools would give it, so drgn and vmcore-dmesg read
+     * the crashed kernel through the mount.
+     */
+    @Test
+    void qemuDumpOfTheI386GuestReadsThroughTheMount() throws Exception {
+        Path qemu = fixture(REAL.resolveSibling("guest.elf"));
+        Path vmlinux = fixture(REAL.resolveSibling("vmlinux"));
+        String release = Files.readString(fixture(REAL.resolveSibling("KVER"))).trim();
+        try (Mounted r = Mounted.mount("--image", qemu.toString())) {
+            Path v = r.path("proc/vmcore");
+            assertEquals("i386-kdump", r.stats().get("profile").asText());
+            String out = Exec.run(60, "readelf", "-h", "-l", "-W", v.toString()).ok().stdout();
+            assertTrue(out.contains("ELF32") && out.contains("Intel 80386"), out);
+            String[] low = segments(out).stream().filter(row -> row[0].equals("LOAD") && hex(row[3]) <= MIB
+                    && hex(row[3]) + hex(row[4]) > MIB).findFirst().orElseThrow();
+            assertEquals(PAGE_OFFSET, hex(low[2]) - hex(low[3]), "lowmem at PAGE_OFFSET + paddr: " + out);
+            assertEquals("Architecture.I386\n" + release, drgnRelease(v, vmlinux));
+            assertTrue(vmcoreDmesg(v).contains("FIXTURE-MARKER-42 sleep_pid="), "the marker in the printk log");
         }
     }
 }

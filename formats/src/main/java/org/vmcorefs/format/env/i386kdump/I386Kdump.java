@@ -68,7 +68,7 @@ public final class I386Kdump implements CaptureEnvironment {
 
     @Override
     public List<String> help() {
-        return List.of("Files of profile i386-kdump (PAE: RAM up to 64 GiB; ELF32 or ELF64 core headers):",
+        return List.of("Files of profile i386-kdump (PAE: RAM below 64 GiB; ELF32 or ELF64 core headers):",
                 "  MOUNTPOINT/proc/vmcore           the crashed kernel's memory as an ELF core (0400)",
                 "  MOUNTPOINT/dev/oldmem            physical memory as it is now, offset = address (0400)",
                 "  MOUNTPOINT/.vmcorefs/stats.json  what was served and fetched (0400)",

@@ -44,7 +44,18 @@ public enum Architecture {
                     "NUMBER(VMALLOC_END)=0xfffffbfff0000000", "NUMBER(VMEMMAP_START)=0xfffffc0000000000",
                     "NUMBER(VMEMMAP_END)=0xfffffe0000000000", "NUMBER(kimage_voffset)=0x{kimage_voffset}",
                     "NUMBER(PHYS_OFFSET)=0x{phys_offset}", "NUMBER(TCR_EL1_T1SZ)=0x10",
-                    "KERNELOFFSET={kernel_offset}", "NUMBER(KERNELPACMASK)=0x0"));
+                    "KERNELOFFSET={kernel_offset}", "NUMBER(KERNELPACMASK)=0x0")),
+    /**
+     * i386 (Debian's 686-pae: PAE, so RAM up to 64 GiB): the 3G/1G split, the linear map at PAGE_OFFSET
+     * 0xc0000000 holding the low 896 MiB (lowmem; above it, highmem, is not mapped), the kernel running from
+     * it (no separate text mapping). pr_reg is struct user_regs_struct: 17 registers of 4 bytes (ebx ecx edx
+     * esi edi ebp eax ds es fs gs orig_eax eip cs eflags esp ss), elf_prstatus 144 bytes.
+     */
+    I386("i686", "i386", 32, 3, ByteOrder.LITTLE_ENDIAN, 4096, 0, 0xc0000000L, 0xc0000000L, null, i386Registers(),
+            144, i386Registers().stream().map(n -> new PrReg(n, 4)).toList(),
+            List.of(new Symbol("init_uts_ns", 0x1d6ca00L), new Symbol("node_online_map", 0x1d93d34L),
+                    new Symbol("swapper_pg_dir", 0x1ea6000L), new Symbol("_stext", 0x1000000L)),
+            List.of("CONFIG_X86_PAE=y"));
 
     /**
      * The kernel's own image mapping, apart from the linear map (x86_64: {@code __START_KERNEL_map}).
@@ -221,6 +232,12 @@ public enum Architecture {
                 "gs");
     }
 
+    /** i386's struct user_regs_struct, the order of elf_gregset_t. */
+    private static List<String> i386Registers() {
+        return List.of("ebx", "ecx", "edx", "esi", "edi", "ebp", "eax", "ds", "es", "fs", "gs", "orig_eax", "eip",
+                "cs", "eflags", "esp", "ss");
+    }
+
     /** struct user_pt_regs: regs[31], sp, pc, pstate. */
     private static List<String> arm64Registers() {
         List<String> names = new ArrayList<>();
@@ -294,11 +311,15 @@ public enum Architecture {
         throw new IllegalArgumentException("unknown architecture " + name);
     }
 
-    /** The architectures whose cores are of ELF class {@code elfClass} (64, 32) with e_machine {@code machine}. */
+    /**
+     * The architectures whose cores are of ELF class {@code elfClass} (64, 32) with e_machine {@code machine}. A
+     * 32-bit architecture's cores may be ELF64 too (kexec-tools' --elf64-core-headers, QEMU's dump of an i386
+     * guest), so it is found for both classes.
+     */
     public static List<Architecture> ofElfMachine(int elfClass, int machine) {
         List<Architecture> found = new ArrayList<>();
         for (Architecture a : values()) {
-            if (a.elfClass == elfClass && a.elfMachine == machine) {
+            if ((a.elfClass == elfClass || a.elfClass == 32) && a.elfMachine == machine) {
                 found.add(a);
             }
         }

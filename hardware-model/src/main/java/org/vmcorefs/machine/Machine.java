@@ -24,6 +24,7 @@ public final class Machine {
     private final SavedArea savedArea;
     private final EventLog events;
     private final FirmwareDump firmwareDump;
+    private Object environmentState;
 
     /**
      * @param dumpRanges the ranges of the crashed system's memory the dump shows, in the order its program
@@ -93,6 +94,21 @@ public final class Machine {
 
     public EventLog events() {
         return events;
+    }
+
+    /**
+     * This machine with {@code state}: what its capture environment decided when it built it and needs again
+     * for its files (i386 kdump: the ELF class of kexec's core headers). The same machine, changed once while
+     * it is built, before any file exists.
+     */
+    public Machine withEnvironmentState(Object state) {
+        this.environmentState = state;
+        return this;
+    }
+
+    /** What the capture environment recorded with {@link #withEnvironmentState}, or null. */
+    public Object environmentState() {
+        return environmentState;
     }
 
     /** The POWER hypervisor's dump (phyp-assisted or fadump), or null for other mechanisms. */

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import org.vmcorefs.format.env.arm64kdump.Arm64Kdump;
 import org.vmcorefs.format.env.fadump.Fadump;
+import org.vmcorefs.format.env.i386kdump.I386Kdump;
 import org.vmcorefs.format.env.kdump.X86Kdump;
 import org.vmcorefs.format.env.phyp.PhypDump;
 import org.vmcorefs.format.env.ppc64kdump.PowerKdump;
@@ -21,9 +22,10 @@ public final class CaptureEnvironments {
     public static final CaptureEnvironment ARM64_KDUMP = new Arm64Kdump();
     public static final CaptureEnvironment PPC64_KDUMP = new PowerKdump(Architecture.PPC64);
     public static final CaptureEnvironment PPC64LE_KDUMP = new PowerKdump(Architecture.PPC64LE);
+    public static final CaptureEnvironment I386_KDUMP = new I386Kdump();
     /** The list; the first is the default. */
     public static final List<CaptureEnvironment> ALL = List.of(X86_64_KDUMP, PPC64_PHYP, PPC64_FADUMP,
-            PPC64LE_KDUMP, PPC64LE_FADUMP, S390X_ZFCPDUMP, ARM64_KDUMP, PPC64_KDUMP);
+            PPC64LE_KDUMP, PPC64LE_FADUMP, S390X_ZFCPDUMP, ARM64_KDUMP, PPC64_KDUMP, I386_KDUMP);
 
     private CaptureEnvironments() {
     }

@@ -62,15 +62,19 @@ public final class ElfCoreReader {
         long fileSize = image.size();
         Elf64Ehdr ehdr;
         try {
-            ehdr = Elf64Ehdr.readFrom(image.head(Elf64Ehdr.SIZE));
+            ehdr = Elf64Ehdr.readAnyFrom(image.head(Elf64Ehdr.SIZE));
         } catch (FormatException e) {
             throw new FormatException(path + ": " + e.getMessage(), e);
         }
+        int phentsize = Elf64Phdr.size(ehdr.elfClass());
         if (ehdr.type() != Elf64Ehdr.ET_CORE) {
             throw new FormatException(path + ": ELF type " + ehdr.type() + " is not a core file (ET_CORE)");
         }
         Architecture arch = architecture(path, ehdr);
         long phnum = ehdr.phnum();
+        if (phnum == Elf64Ehdr.PN_XNUM && ehdr.elfClass() == 32) {
+            throw new FormatException(path + ": an ELF32 core with PN_XNUM program headers is not supported");
+        }
         if (phnum == Elf64Ehdr.PN_XNUM) {
             if (ehdr.shoff() <= 0 || Elf64Shdr.SIZE > fileSize - ehdr.shoff()) {
                 throw new FormatException(path + ": PN_XNUM without a section header 0");
@@ -82,16 +86,16 @@ public final class ElfCoreReader {
             throw new FormatException(path + ": no program headers");
         }
         // Compared as sizes, not as end offsets: a corrupt e_phoff near 2^63 must not wrap around.
-        if (ehdr.phoff() < 0 || phnum * Elf64Phdr.SIZE > fileSize - ehdr.phoff() || phnum > (1 << 24)) {
+        if (ehdr.phoff() < 0 || phnum * phentsize > fileSize - ehdr.phoff() || phnum > (1 << 24)) {
             throw new FormatException(path + ": " + phnum + " program headers at offset " + ehdr.phoff()
                     + " run past the end of the file (" + fileSize + " bytes): truncated?");
         }
-        ByteBuffer ph = image.readAt(ehdr.phoff(), (int) (phnum * Elf64Phdr.SIZE));
+        ByteBuffer ph = image.readAt(ehdr.phoff(), (int) (phnum * phentsize));
         List<Elf64Phdr> phdrs = new ArrayList<>();
         List<ElfNote> notes = new ArrayList<>();
         long noteBytes = 0;
         for (int i = 0; i < phnum; i++) {
-            Elf64Phdr p = Elf64Phdr.readFrom(ph, ehdr.order());
+            Elf64Phdr p = Elf64Phdr.readFrom(ph, ehdr.order(), ehdr.elfClass());
             phdrs.add(p);
             if (p.type() == Elf64Phdr.PT_NOTE && p.filesz() > 0) {
                 noteBytes += p.filesz();
@@ -145,7 +149,7 @@ public final class ElfCoreReader {
             }
             if (kernelMap != null && kernelMap.contains(p.vaddr()) && p.vaddr() != p.paddr()) {
                 textLoads.add(p);
-            } else if (p.vaddr() != p.paddr() && p.vaddr() != 0) {
+            } else if (p.vaddr() != p.paddr() && p.vaddr() != 0 && !noVirtualAddress(p, h.ehdr())) {
                 // A RAM PT_LOAD of the kernel's elfcorehdr: p_vaddr is the linear map's address of p_paddr.
                 linearOffsets.add(p.vaddr() - p.paddr());
             }
@@ -221,10 +225,21 @@ public final class ElfCoreReader {
                 String.format("ELF core %s (%s, %d PT_LOADs, %d CPUs)", path, arch.linuxName(), ram.size(), cpus.size()));
     }
 
-    /** The architecture {@code image}'s ELF header names (a ppc64le guest's in QEMU's big-endian dump). */
+    /**
+     * Whether {@code p}'s p_vaddr is kexec-tools' -1 for memory outside the linear map (i386 highmem: -1 in
+     * the header's own width, 0xffffffff in an ELF32 one; kexec/crashdump-elf.c).
+     */
+    static boolean noVirtualAddress(Elf64Phdr p, Elf64Ehdr ehdr) {
+        return p.vaddr() == -1 || (ehdr.elfClass() == 32 && p.vaddr() == 0xffffffffL);
+    }
+
+    /**
+     * The architecture {@code image}'s ELF header names: the one of its class, e_machine and byte order (a
+     * ppc64le guest's in QEMU's big-endian dump).
+     */
     static Architecture architecture(ImageFile image) throws DumpException {
         try {
-            Architecture written = architecture(image.path(), Elf64Ehdr.readFrom(image.head(Elf64Ehdr.SIZE)));
+            Architecture written = architecture(image.path(), Elf64Ehdr.readAnyFrom(image.head(Elf64Ehdr.SIZE)));
             if (written != Architecture.PPC64) {
                 return written;
             }
@@ -240,7 +255,12 @@ public final class ElfCoreReader {
     }
 
     static Architecture architecture(Path path, Elf64Ehdr ehdr) throws FormatException {
-        List<Architecture> candidates = Architecture.ofElfMachine(64, ehdr.machine());
+        List<Architecture> candidates = Architecture.ofElfMachine(ehdr.elfClass(), ehdr.machine());
+        if (candidates.isEmpty() && !Architecture.ofElfMachine(64, ehdr.machine()).isEmpty()) {
+            throw new FormatException(path + ": not a 64-bit ELF file (ELF" + ehdr.elfClass() + "), but ELF machine "
+                    + ehdr.machine() + " (" + Architecture.ofElfMachine(64, ehdr.machine()).get(0).linuxName()
+                    + ") has 64-bit cores only");
+        }
         if (candidates.isEmpty()) {
             throw new FormatException(path + ": unsupported ELF machine " + ehdr.machine());
         }

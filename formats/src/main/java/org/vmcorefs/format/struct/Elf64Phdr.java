@@ -18,10 +18,16 @@ import java.nio.ByteOrder;
  *   Elf64_Xword p_align;   // 0x30
  * } Elf64_Phdr;            // 0x38
  * </pre>
+ *
+ * An ELF32 program header ({@code Elf32_Phdr}, 0x20 bytes) has 4-byte fields in another order: p_type 0x00,
+ * p_offset 0x04, p_vaddr 0x08, p_paddr 0x0c, p_filesz 0x10, p_memsz 0x14, p_flags 0x18, p_align 0x1c; it is
+ * read into and written from the same record (values as unsigned 32-bit numbers).
  */
 public record Elf64Phdr(int type, int flags, long offset, long vaddr, long paddr, long filesz, long memsz,
         long align) {
     public static final int SIZE = 0x38;
+    /** The size of an ELF32 program header. */
+    public static final int SIZE_32 = 0x20;
     public static final int PT_LOAD = 1;
     public static final int PT_NOTE = 4;
     public static final int PF_X = 1;
@@ -36,6 +42,38 @@ public record Elf64Phdr(int type, int flags, long offset, long vaddr, long paddr
     private static final int P_FILESZ = 0x20;
     private static final int P_MEMSZ = 0x28;
     private static final int P_ALIGN = 0x30;
+
+    /** The size of a program header of ELF class {@code elfClass} (64 or 32). */
+    public static int size(int elfClass) {
+        return elfClass == 32 ? SIZE_32 : SIZE;
+    }
+
+    /** Writes the header in the layout of ELF class {@code elfClass} (64 or 32). */
+    public void writeTo(ByteBuffer buf, ByteOrder order, int elfClass) {
+        if (elfClass != 32) {
+            writeTo(buf, order);
+            return;
+        }
+        ByteBuffer b = buf.slice(buf.position(), SIZE_32).order(order);
+        b.putInt(0x00, type).putInt(0x04, (int) offset).putInt(0x08, (int) vaddr).putInt(0x0c, (int) paddr)
+                .putInt(0x10, (int) filesz).putInt(0x14, (int) memsz).putInt(0x18, flags).putInt(0x1c, (int) align);
+        buf.position(buf.position() + SIZE_32);
+    }
+
+    /** Reads a header in the layout of ELF class {@code elfClass} (64 or 32). */
+    public static Elf64Phdr readFrom(ByteBuffer buf, ByteOrder order, int elfClass) {
+        if (elfClass != 32) {
+            return readFrom(buf, order);
+        }
+        ByteBuffer b = buf.slice(buf.position(), SIZE_32).order(order);
+        buf.position(buf.position() + SIZE_32);
+        return new Elf64Phdr(b.getInt(0x00), b.getInt(0x18), u32(b.getInt(0x04)), u32(b.getInt(0x08)),
+                u32(b.getInt(0x0c)), u32(b.getInt(0x10)), u32(b.getInt(0x14)), u32(b.getInt(0x1c)));
+    }
+
+    private static long u32(int v) {
+        return Integer.toUnsignedLong(v);
+    }
 
     public void writeTo(ByteBuffer buf, ByteOrder order) {
         ByteBuffer b = buf.slice(buf.position(), SIZE).order(order);

@@ -22,14 +22,20 @@ import org.vmcorefs.machine.CpuState;
  * };
  * </pre>
  *
- * pr_reg is 27 x u64 on x86_64 (336 bytes in all), 48 x u64 on ppc64 (504), and on s390x the
- * {@code s390_regs}: psw mask and address, 16 gprs (u64), 16 access registers (u32), orig_gpr2 (336); each
- * architecture's {@link Architecture#prReg()} and {@link Architecture#prstatusSize()} say so.
+ * The offsets above are a 64-bit kernel's. On a 32-bit one (i386) {@code unsigned long} and the timevals'
+ * fields are 4 bytes: pr_sigpend 0x10, pr_sighold 0x14, pr_pid 0x18, the timevals 0x28 .. 0x47, pr_reg 0x48
+ * (include/linux/elfcore.h, with i386's 4-byte longs; the 144-byte descriptor of a real i386 vmcore agrees).
+ *
+ * pr_reg is 27 x u64 on x86_64 (336 bytes in all), 48 x u64 on ppc64 (504), 17 x u32 on i386 (144), and on
+ * s390x the {@code s390_regs}: psw mask and address, 16 gprs (u64), 16 access registers (u32), orig_gpr2
+ * (336); each architecture's {@link Architecture#prReg()} and {@link Architecture#prstatusSize()} say so.
  */
 public final class ElfPrstatus {
     static final int PR_CURSIG = 0x0c;
     static final int PR_PID = 0x20;
     static final int PR_REG = 0x70;
+    static final int PR_PID_32 = 0x18;
+    static final int PR_REG_32 = 0x48;
 
     private ElfPrstatus() {
     }
@@ -37,6 +43,16 @@ public final class ElfPrstatus {
     /** The descriptor size the kernel and gdb use for {@code arch}. */
     public static int size(Architecture arch) {
         return arch.prstatusSize();
+    }
+
+    /** pr_pid's offset: after pr_info, pr_cursig and the two longs pr_sigpend, pr_sighold. */
+    static int pidOffset(Architecture arch) {
+        return arch.elfClass() == 32 ? PR_PID_32 : PR_PID;
+    }
+
+    /** pr_reg's offset: after the four pids and four timevals (two longs each). */
+    static int regOffset(Architecture arch) {
+        return arch.elfClass() == 32 ? PR_REG_32 : PR_REG;
     }
 
     private static int regSize(Architecture arch) {
@@ -47,8 +63,8 @@ public final class ElfPrstatus {
     public static byte[] of(CpuState cpu, int pid) {
         Architecture arch = cpu.architecture();
         ByteBuffer b = ByteBuffer.allocate(size(arch)).order(arch.byteOrder());
-        b.putInt(PR_PID, pid);
-        b.position(PR_REG);
+        b.putInt(pidOffset(arch), pid);
+        b.position(regOffset(arch));
         for (Architecture.PrReg r : arch.prReg()) {
             long value = cpu.get(r.name());
             if (r.size() == 8) {
@@ -62,7 +78,7 @@ public final class ElfPrstatus {
 
 /** pr_pid of a descriptor. */
     public static int pid(byte[] desc, Architecture arch) {
-        return ByteBuffer.wrap(desc).order(arch.byteOrder()).getInt(PR_PID);
+        return ByteBuffer.wrap(desc).order(arch.byteOrder()).getInt(pidOffset(arch));
     }
 
     /**
@@ -71,10 +87,10 @@ public final class ElfPrstatus {
      * {@code into}.
      */
     public static long[] registers(byte[] desc, Architecture arch, long[] into) throws FormatException {
-        if (desc.length < PR_REG + regSize(arch)) {
+        if (desc.length < regOffset(arch) + regSize(arch)) {
             throw new FormatException("NT_PRSTATUS of " + desc.length + " bytes is too short for " + arch);
         }
-        ByteBuffer b = ByteBuffer.wrap(desc).order(arch.byteOrder()).position(PR_REG);
+        ByteBuffer b = ByteBuffer.wrap(desc).order(arch.byteOrder()).position(regOffset(arch));
         long[] regs = into.clone();
         for (Architecture.PrReg r : arch.prReg()) {
             regs[arch.registerIndex(r.name())] = r.size() == 8 ? b.getLong() : Integer.toUnsignedLong(b.getInt());

@@ -52,26 +52,40 @@ public final class VmcoreView {
      */
     public static Layout layout(Architecture arch, ByteBuffer notes, List<Load> loads, PhysicalMemory memory,
             long loadAlign) {
+        return layout(arch, arch.elfClass(), notes, loads, memory, loadAlign);
+    }
+
+    /**
+     * The layout with headers of ELF class {@code elfClass} (64, or 32 as fs/proc/vmcore.c's ELF32 path keeps
+     * an ELF32 elfcorehdr: Elf32 header and program headers, the same page-aligned notes and data).
+     */
+    public static Layout layout(Architecture arch, int elfClass, ByteBuffer notes, List<Load> loads,
+            PhysicalMemory memory, long loadAlign) {
         long page = arch.pageSize();
         int phnum = 1 + loads.size();
         boolean xnum = phnum >= Elf64Ehdr.PN_XNUM;
-        long headerSize = Elf64Ehdr.SIZE + (long) Elf64Phdr.SIZE * phnum + (xnum ? Elf64Shdr.SIZE : 0);
+        if (xnum && elfClass == 32) {
+            throw new IllegalArgumentException("an ELF32 core holds fewer than 65535 program headers, not " + phnum);
+        }
+        int ehsize = Elf64Ehdr.size(elfClass);
+        int phentsize = Elf64Phdr.size(elfClass);
+        long headerSize = ehsize + (long) phentsize * phnum + (xnum ? Elf64Shdr.SIZE : 0);
         long notesOffset = Layout.roundUp(headerSize, page);
         long dataOffset = notesOffset + Layout.roundUp(notes.remaining(), page);
 
         ByteBuffer header = ByteBuffer.allocate((int) headerSize);
-        long shoff = xnum ? Elf64Ehdr.SIZE + (long) Elf64Phdr.SIZE * phnum : 0;
-        new Elf64Ehdr(arch.byteOrder(), Elf64Ehdr.ET_CORE, arch.elfMachine(), 0, Elf64Ehdr.SIZE, shoff, 0,
-                xnum ? Elf64Ehdr.PN_XNUM : phnum, xnum ? 1 : 0, 0).writeTo(header);
+        long shoff = xnum ? ehsize + (long) phentsize * phnum : 0;
+        new Elf64Ehdr(arch.byteOrder(), Elf64Ehdr.ET_CORE, arch.elfMachine(), 0, ehsize, shoff, 0,
+                xnum ? Elf64Ehdr.PN_XNUM : phnum, xnum ? 1 : 0, 0, elfClass).writeTo(header);
         new Elf64Phdr(Elf64Phdr.PT_NOTE, 0, notesOffset, 0, 0, notes.remaining(), notes.remaining(), 0)
-                .writeTo(header, arch.byteOrder());
+                .writeTo(header, arch.byteOrder(), elfClass);
         Layout.Builder data = Layout.builder();
         long cursor = dataOffset;
         for (Load load : loads) {
             long chunkStart = load.paddr() / page * page;
             long chunkEnd = Layout.roundUp(load.paddr() + load.size(), page);
             new Elf64Phdr(Elf64Phdr.PT_LOAD, Elf64Phdr.PF_RWX, cursor + load.paddr() - chunkStart, load.vaddr(),
-                    load.paddr(), load.size(), load.size(), loadAlign).writeTo(header, arch.byteOrder());
+                    load.paddr(), load.size(), load.size(), loadAlign).writeTo(header, arch.byteOrder(), elfClass);
             data.memory(memory, chunkStart, chunkEnd - chunkStart,
                     String.format("PT_LOAD paddr 0x%x size 0x%x", load.paddr(), load.size()));
             cursor += chunkEnd - chunkStart;

@@ -58,7 +58,7 @@ class CaptureEnvironmentsTest {
     @Test
     void optionsBelongToTheirEnvironmentAndAreChecked() throws Exception {
         assertEquals(List.of(CaptureEnvironments.X86_64_KDUMP, CaptureEnvironments.PPC64LE_KDUMP,
-                CaptureEnvironments.ARM64_KDUMP, CaptureEnvironments.PPC64_KDUMP),
+                CaptureEnvironments.ARM64_KDUMP, CaptureEnvironments.PPC64_KDUMP, CaptureEnvironments.I386_KDUMP),
                 CaptureEnvironments.options().get(org.vmcorefs.format.env.kdump.X86Kdump.CRASHKERNEL));
         MachineSpec s390 = MachineSpec.synthetic(CaptureEnvironments.S390X_ZFCPDUMP, 256L << 20, 1, 1);
         assertThrows(IllegalArgumentException.class,

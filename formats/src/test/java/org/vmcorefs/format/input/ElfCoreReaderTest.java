@@ -251,7 +251,7 @@ class ElfCoreReaderTest {
         assertFormatError(patch(good, 0, 0x7f454c47, 4), "not an ELF");
         assertFormatError(patch(good, 4, 1, 1), "64-bit");
         assertFormatError(patch(good, 0x10, Elf64Ehdr.ET_EXEC, 2), "not a core file");
-        assertFormatError(patch(good, 0x12, 3, 2), "unsupported ELF machine 3");
+        assertFormatError(patch(good, 0x12, 2, 2), "unsupported ELF machine 2");
         assertFormatError(patch(good, 0x38, 0, 2), "no program headers");
         assertFormatError(patch(good, 0x38, Elf64Ehdr.PN_XNUM, 2), "PN_XNUM");
         assertFormatError(patch(good, 0x20, Long.MAX_VALUE - 8, 8), "program headers");

@@ -190,8 +190,11 @@ final class MountCommand implements Callable<Integer> {
         }
         cs.usageMessage().description(description.toArray(new String[0]));
         for (EnvironmentOption o : CaptureEnvironments.options().keySet()) {
-            cs.addOption(CommandLine.Model.OptionSpec.builder(o.name()).paramLabel(o.paramLabel()).type(String.class)
-                    .description(o.description()).build());
+            cs.addOption(o.isFlag()
+                    ? CommandLine.Model.OptionSpec.builder(o.name()).arity("0").type(Boolean.class)
+                            .description(o.description()).build()
+                    : CommandLine.Model.OptionSpec.builder(o.name()).paramLabel(o.paramLabel()).type(String.class)
+                            .description(o.description()).build());
         }
     }
 
@@ -199,15 +202,15 @@ final class MountCommand implements Callable<Integer> {
     Map<String, String> environmentOptions(CaptureEnvironment p) {
         Map<String, String> given = new LinkedHashMap<>();
         CaptureEnvironments.options().forEach((o, takers) -> {
-            String v = spec.findOption(o.name()).getValue();
-            if (v == null) {
+            Object v = spec.findOption(o.name()).getValue();
+            if (v == null || Boolean.FALSE.equals(v)) {
                 return;
             }
             if (!takers.contains(p)) {
                 throw new CommandLine.ParameterException(spec.commandLine(), o.name() + " is for --profile "
                         + String.join(", ", takers.stream().map(CaptureEnvironment::id).toList()));
             }
-            given.put(o.name(), v);
+            given.put(o.name(), String.valueOf(v));
         });
         return given;
     }

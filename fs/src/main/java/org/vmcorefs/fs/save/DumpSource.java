@@ -66,25 +66,27 @@ record DumpSource(long size, long headersEnd, long pageSize, List<Load> loads) {
         try {
             ByteBuffer head = ByteBuffer.allocateDirect(Elf64Ehdr.SIZE);
             file.readFully(head, 0);
-            Elf64Ehdr ehdr = Elf64Ehdr.readFrom(head.flip());
+            // ELF64, or ELF32 as an i386 kdump's kexec -p --elf32-core-headers makes it.
+            Elf64Ehdr ehdr = Elf64Ehdr.readAnyFrom(head.flip());
+            int phentsize = Elf64Phdr.size(ehdr.elfClass());
             if (ehdr.type() != Elf64Ehdr.ET_CORE) {
                 throw new SaveException(SaveException.BAD_DUMP, file.path() + " is not an ELF core (e_type "
                         + ehdr.type() + ")");
             }
             long phnum = ehdr.phnum();
-            if (phnum == Elf64Ehdr.PN_XNUM) {
+            if (phnum == Elf64Ehdr.PN_XNUM && ehdr.elfClass() == 64) {
                 ByteBuffer sh = ByteBuffer.allocateDirect(Elf64Shdr.SIZE);
                 file.readFully(sh, ehdr.shoff());
                 phnum = Integer.toUnsignedLong(Elf64Shdr.readFrom(sh.flip(), ehdr.order()).info());
             }
-            ByteBuffer ph = ByteBuffer.allocateDirect(Math.toIntExact(phnum * Elf64Phdr.SIZE));
+            ByteBuffer ph = ByteBuffer.allocateDirect(Math.toIntExact(phnum * phentsize));
             file.readFully(ph, ehdr.phoff());
             ph.flip();
             long page = pageSize(ehdr.machine(), ehdr.order());
             List<Load> loads = new ArrayList<>();
             long headersEnd = size;
             for (long i = 0; i < phnum; i++) {
-                Elf64Phdr p = Elf64Phdr.readFrom(ph, ehdr.order());
+                Elf64Phdr p = Elf64Phdr.readFrom(ph, ehdr.order(), ehdr.elfClass());
                 if (p.type() != Elf64Phdr.PT_LOAD || p.filesz() == 0 || p.offset() == -1) {
                     continue;
                 }

@@ -38,7 +38,7 @@ class HelpTest {
                 assertTrue(help.contains(line), e.id() + ": " + line);
             }
             for (EnvironmentOption o : e.options()) {
-                assertTrue(help.contains(o.name() + "=" + o.paramLabel()), o.name());
+                assertTrue(help.contains(o.isFlag() ? o.name() : o.name() + "=" + o.paramLabel()), o.name());
             }
         }
     }

@@ -31,10 +31,14 @@ public final class Kdump {
 
     /**
      * Where an architecture's kernel puts a crashkernel= reservation: for SIZE alone the highest
-     * {@code align}-aligned place below 4 GiB at or above {@code floor}; a SIZE@START must have START a multiple
-     * of {@code startAlign}.
+     * {@code align}-aligned place below {@code ceiling} (4 GiB unless said) at or above {@code floor}; a
+     * SIZE@START must have START a multiple of {@code startAlign}.
      */
-    public record Placement(String architecture, long align, long floor, long startAlign) {
+    public record Placement(String architecture, long align, long floor, long startAlign, long ceiling) {
+        /** A placement below 4 GiB. */
+        public Placement(String architecture, long align, long floor, long startAlign) {
+            this(architecture, align, floor, startAlign, FOUR_GIB);
+        }
     }
 
     /** x86_64: 16 MiB-aligned, above 64 MiB; any START. */
@@ -48,7 +52,7 @@ public final class Kdump {
     /** What a distribution's kdump reserves: 128M for 512 MiB-2 GiB of RAM, 256M above, placed as {@code p} says. */
     public static MemoryRange defaultCrashkernel(List<MemoryRange> ram, Placement p) {
         long size = defaultCrashkernelSize(ram);
-        return size == 0 ? new MemoryRange(0, 0) : placeCrashkernel(ram, size, p.align(), p.floor());
+        return size == 0 ? new MemoryRange(0, 0) : placeCrashkernel(ram, size, p);
     }
 
     /** The size of the reservation a distribution's kdump makes: 128M for 512 MiB-2 GiB of RAM, 256M above, else 0. */
@@ -64,9 +68,19 @@ public final class Kdump {
 
     /** The highest {@code align}-aligned place below 4 GiB, at or above {@code floor}, with {@code size} bytes free. */
     public static MemoryRange placeCrashkernel(List<MemoryRange> ram, long size, long align, long floor) {
+        return placeCrashkernel(ram, size, align, floor, FOUR_GIB);
+    }
+
+    /** Where {@code p} places {@code size} bytes in {@code ram}. */
+    public static MemoryRange placeCrashkernel(List<MemoryRange> ram, long size, Placement p) {
+        return placeCrashkernel(ram, size, p.align(), p.floor(), p.ceiling());
+    }
+
+    private static MemoryRange placeCrashkernel(List<MemoryRange> ram, long size, long align, long floor,
+            long ceiling) {
         for (int i = ram.size() - 1; i >= 0; i--) {
             MemoryRange r = ram.get(i);
-            long top = Math.min(r.end(), FOUR_GIB);
+            long top = Math.min(r.end(), ceiling);
             long start = Math.floorDiv(top - size, align) * align;
             if (start >= Math.max(r.start(), floor)) {
                 return new MemoryRange(start, size);

@@ -30,7 +30,7 @@ public final class Crashkernel {
             if (size == 0) {
                 return new MemoryRange(0, 0);
             }
-            return ram == null ? null : Kdump.placeCrashkernel(ram, size, placement.align(), placement.floor());
+            return ram == null ? null : Kdump.placeCrashkernel(ram, size, placement);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(option + ": " + e.getMessage(), e);
         }

@@ -1,11 +1,23 @@
 #!/usr/bin/python3
 """vmcorefs benchmarks: measures, prints a table and writes bench/results.md. Asserts nothing.
 
-Every figure is set against a peer measured in the same run: runs alternate between vmcorefs and its
-peer, each figure is the median of at least 5 runs after a warm-up run.
+`make bench` runs the `speed` section (about 8-10 minutes on 2 cores): in every round, under two conditions,
+the page cache (dd/fio of the image itself), bindfs -o ro, the C peers of vmcorefs's read design on libfuse 2
+(bench/peer/splicefs.c) and libfuse 3 (bench/peer/splicefs3.c), vmcorefs (its default adapter, libfuse 3,
+direct_io) and vmcorefs --page-cache, over one 2 GiB raw image in the page cache:
+  - first sequential read of a fresh mount: dd bs=1M of the whole file;
+  - random 4 KiB p50 (fio psync) with 1 and 4 readers, on the same mount;
+  - vmcorefs --page-cache: the second (and third) whole read of the same mount;
+  - mount time and peak RSS of a 1 GiB and a 1 TiB synthetic machine (before and after reading 1 GiB).
+Conditions: "pinned" puts every server and its reader on CPU 0 (taskset -c 0); "unpinned" leaves them to the
+scheduler. On a virtual machine an idle vCPU's wake-up dominates a FUSE round trip, so the two differ a lot,
+and only the same condition compares. The systems' order turns by one every round; each ratio is taken
+within a round, and the table shows the median over the rounds (after one shorter warm-up round). The
+machine's load average is printed after every round and written to the header: figures taken while other
+work runs are noisy in absolute terms, their ratios less so.
 
-  make bench                      all of it (about 15 minutes on 2 cores)
-  bench/bench.py --rounds 5 --only peers,seq,random,mount,memory,saved,jmh
+  make bench
+  bench/bench.py --rounds 5 --only speed,seq,random,mount,memory,saved,jmh   (the other sections: more)
 """
 import argparse
 import json
@@ -103,16 +115,27 @@ def gbs(x):
 class Table:
     def __init__(self):
         self.rows = []
+        self.speeds = []
 
     def add(self, section, what, value, peer_name, peer, ratio, target=""):
         self.rows.append((section, what, value, peer_name, peer, ratio, target))
         print(f"  {what}: {value}  vs {peer_name}: {peer}  ratio {ratio}  {target}", flush=True)
 
+    def speed(self, cond, figure, system, value, ratios, target=""):
+        self.speeds.append((cond, figure, system, value, ratios, target))
+        print(f"  {cond}, {figure}: {system}: {value}  ({ratios})  {target}", flush=True)
+
     def markdown(self, header):
-        out = [header, "", "| part | figure | vmcorefs | peer | peer's figure | ratio | target |",
-               "|---|---|---|---|---|---|---|"]
-        for r in self.rows:
-            out.append("| " + " | ".join(str(c) for c in r) + " |")
+        out = [header, ""]
+        if self.speeds:
+            out += ["| condition | figure | system | median | ratios (median of the rounds' ratios) | target |",
+                    "|---|---|---|---|---|---|"]
+            out += ["| " + " | ".join(str(c) for c in r) + " |" for r in self.speeds]
+            out.append("")
+        if self.rows:
+            out += ["| part | figure | vmcorefs | peer | peer's figure | ratio | target |",
+                    "|---|---|---|---|---|---|---|"]
+            out += ["| " + " | ".join(str(c) for c in r) + " |" for r in self.rows]
         return "\n".join(out) + "\n"
 
 
@@ -163,58 +186,167 @@ def c_peer3(img, pin=False, *extra):
     return Mount(str(splicefs3()), img, *extra, "-o", "ro", pin=pin)
 
 
-# The servers of the peer comparison, alternating in every round: name -> (mount maker, file in the mount).
-def servers(img, src, pin):
+def image(gib):
+    """A raw image of `gib` GiB of random bytes in the page cache, and a directory holding it for bindfs."""
+    img = WORK / f"raw{gib}g.img"
+    if not img.exists() or img.stat().st_size != gib * GIB:
+        print(f"bench: writing a {gib} GiB raw image of random bytes", flush=True)
+        chunk = os.urandom(64 << 20)
+        with open(img, "wb") as f:
+            for _ in range(gib * 16):
+                f.write(chunk)
+    for _ in range(2):  # into the page cache, and again so that its pages are on the kernel's active list
+        sh("dd", f"if={img}", "of=/dev/null", "bs=4M")
+    src = WORK / f"bindfs-src-{gib}g"
+    src.mkdir(exist_ok=True)
+    link = src / img.name
+    if not link.exists():
+        os.link(img, link)
+    return img, src
+
+
+LOADS = []
+
+
+def loadavg():
+    """The 1-minute load average (kept, for the results' header)."""
+    load = float(Path("/proc/loadavg").read_text().split()[0])
+    LOADS.append(load)
+    return load
+
+
+# The systems of the `speed` section, in the order of a round; the order turns by one every round.
+SPEED = ["page cache", "bindfs -o ro", "C libfuse 2 peer", "C libfuse 3 peer", "vmcorefs", "vmcorefs --page-cache",
+         "bindfs -o ro,kernel_cache"]
+# Read three times over one mount (the second read is the figure), without random reads.
+REREAD = ("vmcorefs --page-cache", "bindfs -o ro,kernel_cache")
+
+
+def speed_systems(img, src, pin):
+    """name -> (mount maker, or None for the page cache read straight from the image; the file to read)."""
     return {
-        "vmcorefs --fuse 3": (lambda: Mount("vmcorefs", "--fuse", "3", "--image", img, pin=pin), "proc/vmcore"),
-        "vmcorefs --fuse 2": (lambda: Mount("vmcorefs", "--fuse", "2", "--image", img, pin=pin), "proc/vmcore"),
-        "C peer, libfuse 3 (splicefs3)": (lambda: c_peer3(img, pin), "file"),
-        "C peer, libfuse 2 (splicefs)": (lambda: c_peer(img, pin), "file"),
-        "bindfs -o ro": (lambda: Mount("bindfs", "-o", "ro", src, pin=pin), "raw4g.img"),
+        "page cache": (None, img),
+        "bindfs -o ro": (lambda: Mount("bindfs", "-o", "ro", src, pin=pin), img.name),
+        "C libfuse 2 peer": (lambda: c_peer(img, pin), "file"),
+        "C libfuse 3 peer": (lambda: c_peer3(img, pin), "file"),
+        "vmcorefs": (lambda: Mount("vmcorefs", "--image", img, pin=pin), "proc/vmcore"),
+        "vmcorefs --page-cache": (lambda: Mount("vmcorefs", "--page-cache", "--image", img, pin=pin),
+                                  "proc/vmcore"),
+        # The same kernel path as vmcorefs --page-cache (a FUSE file's own page cache, kept across opens): what
+        # any FUSE server's re-read costs here.
+        "bindfs -o ro,kernel_cache": (lambda: Mount("bindfs", "-o", "ro,kernel_cache", src, pin=pin), img.name),
     }
 
 
-def bench_peers(t, rounds):
-    """First sequential read and random 4 KiB p50 of every server, pinned and unpinned, against the page cache,
-    bindfs and the C peer of the same design (the issue's targets)."""
-    img, src = raw_image()
-    for pin in (True, False):
-        cond = "pinned (server and reader on CPU 0)" if pin else "unpinned"
-        print(f"peers, {cond}: first sequential read of the 4 GiB image (dd bs=1M)", flush=True)
-        srv = servers(img, src, pin)
-        seq = {k: [] for k in list(srv) + ["page cache"]}
-        for i in range(rounds + 1):
-            for name, (mk, f) in srv.items():
-                with mk() as m:
-                    r = dd_rate(m.dir / f, pin=pin)
-                if i:
-                    seq[name].append(r)
-            r = dd_rate(img, pin=pin)
+def speed_round(img, src, pin, turn, fio_seconds):
+    """One round of every system under one condition: {system: {figure: value}}."""
+    systems = speed_systems(img, src, pin)
+    order = SPEED[turn % len(SPEED):] + SPEED[:turn % len(SPEED)]
+    out = {}
+    for name in order:
+        mk, f = systems[name]
+        r = {}
+        if mk is None:
+            r["seq"] = dd_rate(f, pin=pin)
+            r["p50x1"] = fio(f, 1, fio_seconds, pin=pin)[1]
+            r["p50x4"] = fio(f, 4, fio_seconds, pin=pin)[1]
+        else:
+            with mk() as m:
+                path = m.dir / f
+                r["seq"] = dd_rate(path, pin=pin)  # the first read of a fresh mount
+                if name in REREAD:
+                    r["second"] = dd_rate(path, pin=pin)
+                    r["third"] = dd_rate(path, pin=pin)
+                else:
+                    r["p50x1"] = fio(path, 1, fio_seconds, pin=pin)[1]
+                    r["p50x4"] = fio(path, 4, fio_seconds, pin=pin)[1]
+        out[name] = r
+    return out
+
+
+def hwm_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def mount_and_rss(size, read_bytes):
+    """(mount time, peak RSS once mounted, peak RSS after reading `read_bytes` of /proc/vmcore) of a synthetic
+    machine of `size`."""
+    with Mount("vmcorefs", "--memory", size) as m:
+        pid = m.pid()
+        mounted_mb = hwm_kib(pid) / 1024
+        sh("dd", f"if={m.dir / 'proc/vmcore'}", "of=/dev/null", "bs=1M", f"count={read_bytes >> 20}")
+        return m.seconds, mounted_mb, hwm_kib(pid) / 1024
+
+
+def bench_speed(t, rounds, fio_seconds=1, gib=2):
+    """The comparison of issue 16. Every round measures, under each condition (pinned: every server and its
+    reader on CPU 0; unpinned), every system on a fresh mount: the first sequential read (dd bs=1M of the whole
+    image), then fio psync 4 KiB random p50 with 1 and 4 readers; `vmcorefs --page-cache` reads the whole file
+    three times instead (its second read is the figure). Then mount time and peak RSS of a 1 GiB and a 1 TiB
+    synthetic machine (unpinned). Ratios are taken within each round, then the median over the rounds."""
+    img, src = image(gib)
+    conds = (("pinned", True), ("unpinned", False))
+    res = {c: [] for c, _ in conds}
+    mounts = {"1G": [], "1T": []}
+    t0 = time.time()
+    for i in range(rounds + 1):
+        for cond, pin in conds:
+            r = speed_round(img, src, pin, i, 1 if i == 0 else fio_seconds)
             if i:
-                seq["page cache"].append(r)
-        m = {k: median(v) for k, v in seq.items()}
-        c3 = m["C peer, libfuse 3 (splicefs3)"]
-        for name in list(srv) + ["page cache"]:
-            target = ">= 0.9x C peer 3, >= 0.6x page cache" if name == "vmcorefs --fuse 3" else ""
-            t.add(f"peers, {cond}", f"first sequential read: {name}", gbs(m[name]), "page cache",
-                  gbs(m["page cache"]), f"{m[name] / m['page cache']:.2f}x; {m[name] / m['bindfs -o ro']:.2f}x bindfs; "
-                  f"{m[name] / c3:.2f}x C peer 3", target)
-        for jobs in (1, 4):
-            print(f"peers, {cond}: random 4 KiB reads, {jobs} reader(s)", flush=True)
-            lat = {k: [] for k in srv}
-            for i in range(rounds + 1):
-                for name, (mk, f) in srv.items():
-                    with mk() as mnt:
-                        r = fio(mnt.dir / f, jobs, 3, pin=pin)
-                    if i:
-                        lat[name].append(r[1])
-            p50 = {k: median(v) for k, v in lat.items()}
-            c3 = p50["C peer, libfuse 3 (splicefs3)"]
-            for name in srv:
-                target = "<= 1.1x C peer 3, <= 0.9x bindfs" if name == "vmcorefs --fuse 3" else ""
-                t.add(f"peers, {cond}", f"random 4 KiB p50, {jobs} reader(s): {name}", f"{p50[name]:.1f} us",
-                      "bindfs -o ro", f"{p50['bindfs -o ro']:.1f} us",
-                      f"{p50[name] / p50['bindfs -o ro']:.2f}x; {p50[name] / c3:.2f}x C peer 3", target)
+                res[cond].append(r)
+        for size in mounts:
+            m = mount_and_rss(size, GIB)
+            if i:
+                mounts[size].append(m)
+        print(f"  round {i}{' (warm-up)' if i == 0 else ''} done after {time.time() - t0:.0f} s, "
+              f"load average {loadavg():.1f}", flush=True)
+
+    def med(cond, name, fig):
+        return median([r[name][fig] for r in res[cond]])
+
+    def ratio(cond, name, fig, peer, peer_fig=None):
+        return median([r[name][fig] / r[peer][peer_fig or fig] for r in res[cond]])
+
+    labels = {"seq": "first sequential read", "p50x1": "random 4 KiB p50, 1 reader",
+              "p50x4": "random 4 KiB p50, 4 readers", "second": "second sequential read",
+              "third": "third sequential read"}
+    for cond, _ in conds:
+        for fig in ("seq", "p50x1", "p50x4", "second", "third"):
+            for name in SPEED:
+                if fig not in res[cond][0][name]:
+                    continue
+                v = med(cond, name, fig)
+                value = gbs(v) if fig in ("seq", "second", "third") else f"{v:.1f} us"
+                pc = ratio(cond, name, fig, "page cache", "seq" if fig in ("second", "third") else fig)
+                rel = f"{pc:.2f}x page cache"
+                if fig in res[cond][0]["bindfs -o ro"]:
+                    rel += f", {ratio(cond, name, fig, 'bindfs -o ro'):.2f}x bindfs"
+                target = ""
+                if name == "vmcorefs" and fig == "seq":
+                    c3 = ratio(cond, name, fig, "C libfuse 3 peer")
+                    rel += f", {c3:.2f}x C3 peer"
+                    target = f">= 0.9x C3, >= 0.6x page cache: {'met' if c3 >= 0.9 and pc >= 0.6 else 'NOT met'}"
+                elif name == "vmcorefs" and fig.startswith("p50"):
+                    c3, c2 = ratio(cond, name, fig, "C libfuse 3 peer"), ratio(cond, name, fig, "C libfuse 2 peer")
+                    b = ratio(cond, name, fig, "bindfs -o ro")
+                    rel += f", {c3:.2f}x C3 peer, {c2:.2f}x C2 peer"
+                    target = f"<= 1.1x C3, <= 0.9x bindfs: {'met' if c3 <= 1.1 and b <= 0.9 else 'NOT met'}"
+                elif name == "vmcorefs --page-cache" and fig in ("second", "third"):
+                    rel += f", {ratio(cond, name, fig, 'bindfs -o ro,kernel_cache'):.2f}x bindfs kernel_cache"
+                if name == "vmcorefs --page-cache" and fig == "second":
+                    target = f">= 0.9x page cache: {'met' if pc >= 0.9 else 'NOT met'}"
+                t.speed(cond, labels[fig], name, value, rel, target)
+    small, large = mounts["1G"], mounts["1T"]
+    for k, what in ((0, "mount time"), (1, "peak RSS once mounted"),
+                    (2, "peak RSS after reading 1 GiB of /proc/vmcore")):
+        s, l = median([m[k] for m in small]), median([m[k] for m in large])
+        fmt = (lambda x: f"{x:.2f} s") if k == 0 else (lambda x: f"{x:.0f} MB")
+        t.speed("unpinned", what, "vmcorefs, 1 GiB / 1 TiB synthetic machine", f"{fmt(s)} / {fmt(l)}",
+                f"1 TiB = {median([b[k] / a[k] for a, b in zip(small, large)]):.2f}x 1 GiB", "flat (about 1.0x)")
 
 
 def bench_sequential(t, rounds):
@@ -411,7 +543,9 @@ def bench_jmh(t):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=5, help="measured runs per figure (after one warm-up run)")
-    ap.add_argument("--only", default="peers,seq,random,mount,memory,saved,jmh")
+    ap.add_argument("--only", default="speed", help="comma-separated sections: speed (the default), seq, "
+                    "random, mount, memory, saved, jmh")
+    ap.add_argument("--fio-seconds", type=int, default=1, help="length of each fio run in the speed section")
     args = ap.parse_args()
     if args.rounds < 5:
         print("bench: note: fewer than 5 rounds; figures are medians of", args.rounds, flush=True)
@@ -420,7 +554,8 @@ def main():
         if not shutil.which(tool):
             raise SystemExit(f"bench: {tool} is missing (make bench installs it: scripts/install-deps.sh)")
     t = Table()
-    parts = {"peers": lambda: bench_peers(t, args.rounds), "seq": lambda: bench_sequential(t, args.rounds), "random": lambda: bench_random(t, args.rounds),
+    loadavg()
+    parts = {"speed": lambda: bench_speed(t, args.rounds, args.fio_seconds), "seq": lambda: bench_sequential(t, args.rounds), "random": lambda: bench_random(t, args.rounds),
              "mount": lambda: bench_mount(t, args.rounds), "memory": lambda: bench_memory(t),
              "saved": lambda: bench_saved(t, args.rounds), "jmh": lambda: bench_jmh(t)}
     for name in args.only.split(","):
@@ -428,7 +563,9 @@ def main():
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
     header = (f"# vmcorefs benchmark results\n\n{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
               f"{os.cpu_count()} cores ({cpu}), kernel {os.uname().release}; medians of {args.rounds} runs after "
-              f"a warm-up, vmcorefs and its peer alternating.\nCommand: `make bench` "
+              f"a warm-up, the systems alternating; load average {min(LOADS + [loadavg()]):.1f}-{max(LOADS):.1f} "
+              f"over the run{' (the machine was busy: absolute figures are noisy, ratios less so)' if max(LOADS) > 0.7 else ''}."
+              f"\nCommand: `make bench` "
               f"(`bench/bench.py --rounds {args.rounds} --only {args.only}`).")
     md = t.markdown(header)
     print()

@@ -262,6 +262,29 @@ class RealDumpReplayTest {
         }
     }
 
+    /**
+     * makedumpfile maps /proc/vmcore privately (mmap with MAP_PRIVATE, in windows) when the kernel lets it,
+     * and falls back to read() otherwise. The default mount is direct_io, where FUSE still allows a private
+     * mapping: makedumpfile must find mmap available there, and its output must be the same dump.
+     */
+    @Test
+    void makedumpfileMapsTheDefaultDirectIoMount() throws Exception {
+        requireTool("makedumpfile");
+        Mounted m = mount(Fixtures.KDUMP_VMCORE);
+        assertTrue(m.stats().get("mount").get("directIo").asBoolean(), "the default mount is direct_io");
+        Path dir = Files.createTempDirectory("vmcorefs-mmap");
+        Path out = dir.resolve("dumpfile");
+        try {
+            Exec.Result r = Exec.run(120, null, List.of("makedumpfile", "-D", "-l", "--message-level", "31",
+                    "-d", "31", vmcore(Fixtures.KDUMP_VMCORE), out.toString())).ok();
+            assertTrue(r.all().contains("mmap() is available on the kernel."), r.all());
+            assertTrue(Files.size(out) > 0, "makedumpfile wrote its dump");
+        } finally {
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(dir);
+        }
+    }
+
     @Test
     void makedumpfileOutputReplaysAgain() throws Exception {
         requireTool("makedumpfile");

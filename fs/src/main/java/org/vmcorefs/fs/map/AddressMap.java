@@ -57,48 +57,54 @@ final class AddressMap {
         add(root, 0, span, start, Math.min(end, span));
     }
 
-    private void add(Node node, long nodeStart, long size, long a, long b) {
+    /**
+     * Marks [a, b) in {@code node}; returns by how much the node's touched count grew. A node's count is the sum
+     * of its children's and its extra bytes (at most its size), so it grows by what its children's counts
+     * grew: no pass over the children per level.
+     */
+    private long add(Node node, long nodeStart, long size, long a, long b) {
         long from = Math.max(a, nodeStart);
         long to = Math.min(b, nodeStart + size);
-        if (from >= to || node.touched == size) {
-            return;
+        long before = node.touched;
+        if (from >= to || before == size) {
+            return 0;
         }
         if (from == nodeStart && to == nodeStart + size) {
             node.touched = size;
             drop(node);
-            return;
+            return size - before;
         }
         if (node.children == null) {
-            if (node.touched != 0 || size <= FINEST || nodes + 1 > maxNodes) {
-                node.touched = Math.min(size, node.touched + (to - from)); // coarse: where inside is not kept
-                return;
+            if (before != 0 || size <= FINEST || nodes + 1 > maxNodes) {
+                node.touched = Math.min(size, before + (to - from)); // coarse: where inside is not kept
+                return node.touched - before;
             }
             node.children = new Node[FANOUT];
         }
         long child = size / FANOUT;
-        long sum = 0;
-        for (int i = 0; i < FANOUT; i++) {
+        long grew = 0;
+        int first = (int) ((from - nodeStart) / child);
+        int last = (int) ((to - 1 - nodeStart) / child);
+        for (int i = first; i <= last; i++) {
             long cs = nodeStart + i * child;
-            if (cs < to && cs + child > from) {
-                if (node.children[i] == null) {
-                    if (nodes + 1 > maxNodes) {
-                        node.extra += Math.min(to, cs + child) - Math.max(from, cs);
-                        continue;
-                    }
-                    node.children[i] = new Node();
-                    nodes++;
+            if (node.children[i] == null) {
+                if (nodes + 1 > maxNodes) {
+                    long extra = Math.min(to, cs + child) - Math.max(from, cs);
+                    node.extra += extra;
+                    grew += extra;
+                    continue;
                 }
-                add(node.children[i], cs, child, from, to);
+                node.children[i] = new Node();
+                nodes++;
             }
+            grew += add(node.children[i], cs, child, from, to);
         }
-        for (Node c : node.children) {
-            sum += c == null ? 0 : c.touched;
-        }
-        node.touched = Math.min(size, sum + node.extra);
+        node.touched = Math.min(size, before + grew);
         if (node.touched >= size) {
             node.touched = size;
             drop(node);
         }
+        return node.touched - before;
     }
 
     private void drop(Node node) {

@@ -51,11 +51,11 @@ class SaverTest {
 
     private Saver saver(FakeRoot root, Path out, Saver.Format format, boolean excludeZero, boolean resume,
             long segmentSize, int failReleaseAt) {
-        return saver(root, out, format, excludeZero, resume, segmentSize, failReleaseAt, Saver.Interruption.NONE);
+        return saver(root, out, format, excludeZero, resume, segmentSize, failReleaseAt, Saver.Checkpoints.NONE);
     }
 
     private Saver saver(FakeRoot root, Path out, Saver.Format format, boolean excludeZero, boolean resume,
-            long segmentSize, int failReleaseAt, Saver.Interruption interruption) {
+            long segmentSize, int failReleaseAt, Saver.Checkpoints checkpoints) {
         Saver.Options o = new Saver.Options(root.root, out, format, excludeZero, resume, false, true, true,
                 segmentSize, 4, 1);
         return new Saver(o, new PrintStream(messages, true, StandardCharsets.UTF_8), (t, total, done) -> Progress.none(),
@@ -73,7 +73,7 @@ class SaverTest {
                         }
                         throw new AssertionError(e);
                     }
-                }, interruption);
+                }, checkpoints);
     }
 
     private FakeRoot root(String name) throws IOException {
@@ -293,27 +293,31 @@ class SaverTest {
     }
 
     @Test
-    void aSaveStoppedInASegmentByTheInterruptionSeamKeepsTheSegmentsBeforeItAndResumesIntoTheSameFile()
+    void aSaveStoppedInASegmentAtACheckpointKeepsTheSegmentsBeforeItAndResumesIntoTheSameFile()
             throws Exception {
         FakeRoot r = root("interrupted");
         byte[] vmcore = r.vmcore(Architecture.X86_64, List.of(new VmcoreView.Load(0xffff888000000000L, 0, 6 * M)),
                 new SyntheticMemory(9, 1.0), 1);
         Path out = dir.resolve("interrupted.vmcore");
         List<String> told = new ArrayList<>();
-        assertThrows(Crash.class, () -> saver(r, out, Saver.Format.elf, false, false, 2 * M, 0, (segment, done) -> {
-            told.add(done + " " + segment);
-            if (done == 2) {
-                throw new Crash();
+        assertThrows(Crash.class, () -> saver(r, out, Saver.Format.elf, false, false, 2 * M, 0, (phase, what) -> {
+            told.add(phase + " " + what);
+            if (told.size() == 7) {
+                throw new Crash(); // in the third segment, after its first part
             }
         }).run());
-        // Told after every 1 MiB part: the headers' segment, a 2 MiB segment in two parts, the next one's first part.
-        assertEquals(List.of("0 [0x0, +0x2000) copy", "1 [0x2000, +0x200000) copy", "1 [0x2000, +0x200000) copy",
-                "2 [0x202000, +0x200000) copy"), told);
+        // Each segment: its first part written, its fsync next, then done; then the verify of each at the end.
+        assertEquals(List.of("part [0x0, +0x2000) copy", "fsync [0x0, +0x2000) copy", "segment [0x0, +0x2000) copy",
+                "part [0x2000, +0x200000) copy", "fsync [0x2000, +0x200000) copy", "segment [0x2000, +0x200000) copy",
+                "part [0x202000, +0x200000) copy"), told);
         Manifest stopped = Manifest.load(Manifest.pathFor(out));
         assertEquals(2, stopped.segments.stream().filter(s -> s.state == Manifest.State.done).count());
-        saver(r, out, Saver.Format.elf, false, true, 2 * M, 0).run();
+        told.clear();
+        saver(r, out, Saver.Format.elf, false, true, 2 * M, 0, (phase, what) -> told.add(phase.name())).run();
         assertTrue(messages.toString(StandardCharsets.UTF_8).contains("2 done segments verified"),
                 messages.toString(StandardCharsets.UTF_8));
+        assertEquals(List.of("part", "fsync", "segment", "part", "fsync", "segment", "verify", "verify", "verify",
+                "verify"), told.subList(0, 10));
         assertArrayEquals(vmcore, Files.readAllBytes(out));
     }
 

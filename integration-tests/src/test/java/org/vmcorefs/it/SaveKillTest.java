@@ -197,7 +197,7 @@ class SaveKillTest {
             String line;
             while (System.nanoTime() < deadline && (line = r.readLine()) != null) {
                 err.append(line).append('\n');
-                if (line.contains("paused at " + point.replace(':', ' '))) {
+                if (line.startsWith("vmcorefs save: paused at " + point.replace(':', ' ') + " (")) {
                     paused = line.replaceFirst(".*\\((.*), pid .*", "$1");
                     break;
                 }

@@ -143,6 +143,35 @@ class SaverTest {
     }
 
     @Test
+    void aReleaseUnderWayWhenTheSaveStoppedIsMadeOnResumeOnlyIfTheControlFileShowsItStillToDo() throws Exception {
+        for (Saver.Phase at : List.of(Saver.Phase.release, Saver.Phase.released)) {
+            calls.clear();
+            messages.reset();
+            FakeRoot r = root("s390-" + at);
+            byte[] vmcore = r.vmcore(Architecture.S390X, List.of(new VmcoreView.Load(0, 0, 6 * M)),
+                    new SyntheticMemory(8, 1.0), 1);
+            r.write(DumpPaths.ZCORE_HSA, "180000\n");
+            Path out = dir.resolve("s390-" + at + ".vmcore");
+            assertThrows(Crash.class, () -> saver(r, out, Saver.Format.elf, false, false, M, 0, (phase, what) -> {
+                if (phase == at) {
+                    throw new Crash();
+                }
+            }).run());
+            assertEquals(at == Saver.Phase.release ? 0 : 1, calls.size(), at.toString());
+            assertEquals(Manifest.State.started, Manifest.load(Manifest.pathFor(out)).releases.get(0).state);
+            if (at == Saver.Phase.released) {
+                r.write(DumpPaths.ZCORE_HSA, "0\n"); // what the kernel's zcore/hsa reads once released
+            }
+            saver(r, out, Saver.Format.elf, false, true, M, 0).run();
+            assertEquals(1, calls.size(), at + ": the HSA released once in all");
+            assertArrayEquals(vmcore, Files.readAllBytes(out));
+            String said = messages.toString(StandardCharsets.UTF_8);
+            assertTrue(said.contains(at == Saver.Phase.release ? "still reserved: making it" : "not repeating it"),
+                    said);
+        }
+    }
+
+    @Test
     void s390FormatIsZcoreMemWithAnEndMarkerAndReleasesTheHsaOnlyAtTheEnd() throws Exception {
         FakeRoot r = root("s390fmt");
         long tod = org.vmcorefs.format.struct.S390DumpHeader.TOD_UNIX_EPOCH + (1767225600L * 1_000_000L << 12);

@@ -28,11 +28,11 @@ import org.vmcorefs.format.env.CaptureEnvironment;
 /**
  * Eight readers at once over every file of a mounted machine, at random offsets and sizes: every byte
  * must equal the in-process rendering of the same view, with no deadlock, in bounded time. The time
- * per profile is {@code -Dvmcorefs.soak.seconds} (default 8; `make soak` runs longer).
+ * per profile is {@code -Dvmcorefs.readers.seconds} (default 8; `make soak` runs {@link SoakTest}).
  */
 class ConcurrentReadersTest {
     private static final int READERS = 8;
-    private static final long SECONDS = Long.getLong("vmcorefs.soak.seconds", 8);
+    private static final long SECONDS = Long.getLong("vmcorefs.readers.seconds", 8);
 
     static List<String> profiles() {
         return CaptureEnvironments.ids();

@@ -136,10 +136,9 @@ class SaveFirmwareTest {
     void aPermanentReadErrorStopsTheSaveResumablyAndReleasesNothing() throws Exception {
         Path dump = out.resolve("vmcore");
         try (Mounted m = Mounted.mount(S390)) {
-            // Halted in its third segment: the HSA part is not all saved, the HSA not released.
-            Exec.Result first = save("--segment-size", "8M", "--debug-halt-after-segments", "2", m.root.toString(),
-                    dump.toString());
-            assertEquals(137, first.exit(), first.all());
+            // Killed (SIGKILL) in its third segment: the HSA part is not all saved, the HSA not released.
+            SaveKillTest.killedAt("part:3", List.of(Mounted.LAUNCHER.toString(), "save", "--progress", "none",
+                    "--segment-size", "8M", m.root.toString(), dump.toString()));
             assertEquals("2000000", Files.readString(m.path("sys/kernel/debug/zcore/hsa")).strip());
             // Someone releases the HSA by hand: what is left of it can no longer be read (ENODATA: not retried).
             Files.writeString(m.path("sys/kernel/debug/zcore/hsa"), "0");

@@ -75,10 +75,9 @@ class SaveTest {
     void anInterruptedSaveResumedGivesTheSameFile() throws Exception {
         try (Mounted m = Mounted.mount("--memory", "256M", "--seed", "13")) {
             Path dump = out.resolve("vmcore");
-            // Halts the JVM as SIGKILL would, in the middle of the sixth segment.
-            Exec.Result first = save(120, "--segment-size", "8M", "--debug-halt-after-segments", "5",
-                    m.root.toString(), dump.toString());
-            assertEquals(137, first.exit(), first.all());
+            // Killed (SIGKILL) in the sixth segment, after its first part.
+            SaveKillTest.killedAt("part:6", List.of(Mounted.LAUNCHER.toString(), "save", "--progress", "lines",
+                    "--segment-size", "8M", m.root.toString(), dump.toString()));
             JsonNode manifest = JSON.readTree(Files.readString(out.resolve("vmcore.manifest.json")));
             long done = 0;
             long pending = 0;

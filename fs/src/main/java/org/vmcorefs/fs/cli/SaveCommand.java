@@ -109,9 +109,12 @@ final class SaveCommand implements Callable<Integer> {
     @Option(names = "--verbose", description = "Log every decision and retry to stderr.")
     boolean verbose;
 
-    /** Test hook: after N segments, write part of the next one and halt as SIGKILL would. */
-    @Option(names = "--debug-halt-after-segments", paramLabel = "N", defaultValue = "-1", hidden = true)
-    int haltAfter;
+    /**
+     * Test hook: at the N-th time this run reaches PHASE (a {@link Saver.Phase}: part, fsync, segment, release,
+     * released, verify), say so on stderr and wait there, so that the test kills the process with a real SIGKILL.
+     */
+    @Option(names = "--debug-pause-at", paramLabel = "PHASE:N", hidden = true)
+    String pauseAt;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -144,8 +147,8 @@ final class SaveCommand implements Callable<Integer> {
                 format, excludeZero, resume, force, !noVerify, !noRelease, segmentSize, retries, retryDelay);
         PrintStream messages = bar ? Progress.besideBar(System.err) : System.err;
         try {
-            Saver.Result r = new Saver(o, messages, pf, haltAfter < 0 ? Saver.Interruption.NONE
-                    : haltAfterSegments(haltAfter, messages)).run();
+            Saver.Result r = new Saver(o, messages, pf, pauseAt == null ? Saver.Checkpoints.NONE
+                    : pauseAt(pauseAt, messages)).run();
             System.err.printf("vmcorefs save: %s saved to %s (%s on disk), %d segments%s, %d release(s), "
                     + "%d transient error(s) retried, %.1f s%n", r.mechanism().id(), outFile,
                     r.diskBytes() < 0 ? "?" : humanSize(r.diskBytes()), r.segments(),
@@ -157,20 +160,42 @@ final class SaveCommand implements Callable<Integer> {
         }
     }
 
+    /** How long a paused save waits for its kill before it gives up (exit 1): a test that died leaves nothing. */
+    private static final long PAUSE_LIMIT_SECONDS = 300;
+
     /**
-     * The hidden test hook's interruption: in the segment after the first {@code n} of this run, once a part of
-     * it is written (before the manifest records it), the JVM halts as SIGKILL would stop it, with no cleanup.
-     * Only --debug-halt-after-segments installs it; the save itself never halts.
+     * The hidden test hook: at the N-th time this run reaches the phase named in {@code point}
+     * ("PHASE:N"), the save says "paused at" on stderr and waits there to be killed (SIGKILL from the test), with
+     * no cleanup and nothing more written. Only --debug-pause-at installs it; the save itself never pauses.
      */
-    private static Saver.Interruption haltAfterSegments(int n, PrintStream messages) {
-        Logger log = LoggerFactory.getLogger(Saver.class); // the line the save logged when the hook was its own
-        return (segment, segmentsDoneThisRun) -> {
-            if (segmentsDoneThisRun == n) {
-                log.warn("test hook: halting in segment {}", segment);
-                messages.println("vmcorefs save: test hook: halting after a part of segment " + segment);
-                messages.flush();
-                Runtime.getRuntime().halt(137);
+    private Saver.Checkpoints pauseAt(String point, PrintStream messages) {
+        String[] parts = point.split(":", 2);
+        Saver.Phase phase;
+        int n;
+        try {
+            phase = Saver.Phase.valueOf(parts[0]);
+            n = parts.length == 2 ? Integer.parseInt(parts[1]) : 1;
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--debug-pause-at wants PHASE:N with PHASE one"
+                    + " of " + java.util.Arrays.toString(Saver.Phase.values()) + ", not '" + point + "'");
+        }
+        int[] seen = new int[1];
+        return (reached, what) -> {
+            if (reached != phase || ++seen[0] != n) {
+                return;
             }
+            LoggerFactory.getLogger(Saver.class).warn("test hook: paused at {} {} ({})", phase, n, what);
+            messages.println("vmcorefs save: paused at " + phase + " " + n + " (" + what + ", pid "
+                    + ProcessHandle.current().pid() + "): waiting to be killed");
+            messages.flush();
+            System.err.flush();
+            try {
+                Thread.sleep(PAUSE_LIMIT_SECONDS * 1000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            throw new SaveException(ExitCode.FAILED, "paused at " + phase + " " + n + " and not killed within "
+                    + PAUSE_LIMIT_SECONDS + " s (--debug-pause-at)");
         };
     }
 

@@ -22,11 +22,11 @@ final class Copier {
     private final Path manifestPath;
     private final Releaser releaser;
     private final Saver.ProgressFactory progressFactory;
-    private final Saver.Interruption interruption;
+    private final Saver.Checkpoints checkpoints;
     private long bytesCopied;
 
     Copier(Saver.Options opt, RetryingReader reader, Manifest manifest, Path manifestPath, Releaser releaser,
-            Saver.ProgressFactory progressFactory, Saver.Interruption interruption) {
+            Saver.ProgressFactory progressFactory, Saver.Checkpoints checkpoints) {
         this.outFile = opt.outFile();
         this.excludeZero = opt.excludeZero();
         this.reader = reader;
@@ -34,7 +34,7 @@ final class Copier {
         this.manifestPath = manifestPath;
         this.releaser = releaser;
         this.progressFactory = progressFactory;
-        this.interruption = interruption;
+        this.checkpoints = checkpoints;
     }
 
     /** Bytes read from the source by this run. */
@@ -45,7 +45,6 @@ final class Copier {
     /** Copies every segment not yet done, releasing as it goes (after-verify releases excepted). */
     void copyAll(SourceFile src) throws SaveException {
         releaser.fire(false);
-        int doneThisRun = 0;
         try (FileChannel out = FileChannel.open(outFile, StandardOpenOption.WRITE);
                 Progress progress = progressFactory.create("save " + outFile.getFileName(), manifest.outputSize,
                         manifest.bytesDone())) {
@@ -56,13 +55,14 @@ final class Copier {
                     continue;
                 }
                 final long base = done;
-                copySegment(src, out, buf, s, doneThisRun, n -> progress.update(base + n));
+                copySegment(src, out, buf, s, n -> progress.update(base + n));
+                checkpoints.reached(Saver.Phase.fsync, s.toString());
                 out.force(true);
                 s.state = Manifest.State.done;
                 done += s.length;
-                doneThisRun++;
                 progress.update(done);
                 manifest.commit(manifestPath);
+                checkpoints.reached(Saver.Phase.segment, s.toString());
                 releaser.fire(false);
             }
         } catch (IOException e) {
@@ -71,7 +71,7 @@ final class Copier {
         }
     }
 
-    private void copySegment(SourceFile src, FileChannel out, ByteBuffer buf, Manifest.Segment s, int doneThisRun,
+    private void copySegment(SourceFile src, FileChannel out, ByteBuffer buf, Manifest.Segment s,
             LongConsumer progress) throws SaveException, IOException {
         switch (s.kind) {
             case zero -> {
@@ -91,6 +91,7 @@ final class Copier {
         }
         MessageDigest md = Verifier.sha256();
         boolean allZero = true;
+        boolean first = true;
         for (long off = s.offset; off < s.end(); ) {
             buf.clear().limit((int) Math.min(buf.capacity(), s.end() - off));
             reader.read(src, off, buf);
@@ -100,7 +101,10 @@ final class Copier {
             off += buf.limit();
             bytesCopied += buf.limit();
             progress.accept(off - s.offset);
-            interruption.partWritten(s.toString(), doneThisRun);
+            if (first) {
+                checkpoints.reached(Saver.Phase.part, s.toString());
+                first = false;
+            }
         }
         s.sha256 = HexFormat.of().formatHex(md.digest());
         s.zero = allZero;

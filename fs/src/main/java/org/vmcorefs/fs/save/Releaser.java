@@ -16,14 +16,17 @@ final class Releaser {
     private final Path manifestPath;
     private final Saver.ControlWriter control;
     private final PrintStream messages;
+    private final Saver.Checkpoints checkpoints;
     private int done;
 
-    Releaser(Path root, Manifest manifest, Path manifestPath, Saver.ControlWriter control, PrintStream messages) {
+    Releaser(Path root, Manifest manifest, Path manifestPath, Saver.ControlWriter control, PrintStream messages,
+            Saver.Checkpoints checkpoints) {
         this.root = root;
         this.manifest = manifest;
         this.manifestPath = manifestPath;
         this.control = control;
         this.messages = messages;
+        this.checkpoints = checkpoints;
     }
 
     /** Releases made by this run. */
@@ -43,6 +46,7 @@ final class Releaser {
             }
             r.state = Manifest.State.started;
             manifest.commit(manifestPath);
+            checkpoints.reached(Saver.Phase.release, r.what);
             Path file = root.resolve(r.file);
             try {
                 control.write(file, r.text);
@@ -52,6 +56,7 @@ final class Releaser {
                 throw new SaveException(SaveException.RELEASE_FAILED, "releasing " + r.what + " failed: "
                         + e.getMessage() + "; what it held is saved, the memory stays reserved", e);
             }
+            checkpoints.reached(Saver.Phase.released, r.what);
             r.state = Manifest.State.done;
             done++;
             manifest.commit(manifestPath);

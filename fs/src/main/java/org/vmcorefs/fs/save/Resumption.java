@@ -7,6 +7,11 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.vmcorefs.format.DumpPaths;
+import org.vmcorefs.format.text.ReleaseRegionText;
+import org.vmcorefs.format.text.ReleaseRequest;
+import org.vmcorefs.machine.DumpException;
+import org.vmcorefs.machine.MemoryRange;
 
 /**
  * The continuation of an interrupted save: its manifest, checked against this dump and these options, and
@@ -25,7 +30,11 @@ final class Resumption {
         this.files = files;
     }
 
-    /** The manifest at {@code manifestPath}, ready to continue; RESUME_REFUSED if it is not this save's. */
+    /**
+     * The manifest at {@code manifestPath}, ready to continue; RESUME_REFUSED if it is not this save's. {@code src}
+     * is null where the source is gone (fadump's release_mem removes /proc/vmcore): then only a save with every
+     * segment copied can be finished (verified, its releases settled).
+     */
     Manifest resume(Mechanism mechanism, SourceFile src, Path manifestPath) throws SaveException {
         Manifest manifest;
         try {
@@ -49,6 +58,10 @@ final class Resumption {
             differences.add("--exclude-zero " + (manifest.excludeZero ? "given" : "not given") + " there");
         }
         boolean pending = manifest.segments.stream().anyMatch(s -> s.state != Manifest.State.done);
+        if (pending && src == null) {
+            throw new SaveException(SaveException.RESUME_REFUSED, "cannot resume " + opt.outFile() + ": the dump is "
+                    + "gone (" + mechanism.id() + ", its source file is missing) and segments are still to be copied");
+        }
         if (pending) {
             // The headers (and zcore/mem entirely) are unreadable once everything is released: check only if needed.
             DumpSource ds = DumpSource.of(src, opt.format(), reader, files);
@@ -72,9 +85,16 @@ final class Resumption {
         }
         for (Manifest.Release r : manifest.releases) {
             if (r.state == Manifest.State.started) {
-                messages.println("vmcorefs save: warning: release of " + r.what + " was under way when the save "
-                        + "stopped; not repeating it");
-                r.state = Manifest.State.done;
+                if (stillReserved(r)) {
+                    // Stopped before its write reached the kernel: what it frees is still reserved.
+                    messages.println("vmcorefs save: release of " + r.what + " was under way when the save stopped, "
+                            + "and " + r.file + " shows it still reserved: making it");
+                    r.state = Manifest.State.pending;
+                } else {
+                    messages.println("vmcorefs save: release of " + r.what + " was under way when the save stopped; "
+                            + "it was made (or cannot be told from " + r.file + "): not repeating it");
+                    r.state = Manifest.State.done;
+                }
             }
         }
         int checked = 0;
@@ -105,6 +125,34 @@ final class Resumption {
                 recopy > 0 ? " (" + recopy + " to copy again)" : "",
                 Sizes.human(manifest.outputSize - manifest.bytesDone())));
         return manifest;
+    }
+
+    /**
+     * Whether the control files show that a release recorded as under way was not made: phyp's release_region
+     * still lists a range it frees, zcore/hsa still shows the HSA, fadump's /proc/vmcore is still there (its
+     * release_mem removes it). Where that cannot be told, false: a release is never repeated on a guess, since
+     * the kernel frees what it is told to (phyp's release_region would free pages twice).
+     */
+    private boolean stillReserved(Manifest.Release r) throws SaveException {
+        if (r.file.equals(Planner.HSA_FILE)) {
+            return files.hsaSize() != 0;
+        }
+        if (r.file.equals(Planner.RELEASE_MEM_FILE)) {
+            return Files.exists(files.path(DumpPaths.VMCORE));
+        }
+        if (r.file.equals(Planner.RELEASE_REGION_FILE)) {
+            MemoryRange asked;
+            try {
+                ReleaseRequest q = ReleaseRequest.parse(r.text);
+                asked = new MemoryRange(q.start(), q.length());
+            } catch (DumpException e) {
+                return false;
+            }
+            ReleaseRegionText now = files.releaseRegion();
+            return List.of(now.cpu(), now.hpte(), now.savedLowMemory(), now.reserved()).stream()
+                    .anyMatch(shown -> !shown.isEmpty() && shown.overlaps(asked));
+        }
+        return false;
     }
 
     /** Whether a release made or under way frees memory that segment {@code segment} holds. */

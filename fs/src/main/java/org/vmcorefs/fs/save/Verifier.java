@@ -60,8 +60,8 @@ final class Verifier {
      * Reads the whole output back: every segment must match its checksum (or be zero); VERIFY_FAILED names how
      * many do not, and the first.
      */
-    static void verifyAll(Path outFile, Manifest manifest, Saver.ProgressFactory progressFactory)
-            throws SaveException {
+    static void verifyAll(Path outFile, Manifest manifest, Saver.ProgressFactory progressFactory,
+            Saver.Checkpoints checkpoints) throws SaveException {
         List<Manifest.Segment> bad = new ArrayList<>();
         try (SourceFile out = SourceFile.openForSave(outFile);
                 Progress progress = progressFactory.create("verify " + outFile.getFileName(), manifest.outputSize, 0)) {
@@ -72,6 +72,7 @@ final class Verifier {
                 }
                 done += s.length;
                 progress.update(done);
+                checkpoints.reached(Saver.Phase.verify, s.toString());
             }
         }
         if (!bad.isEmpty()) {

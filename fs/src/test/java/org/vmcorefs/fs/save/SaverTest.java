@@ -51,11 +51,11 @@ class SaverTest {
 
     private Saver saver(FakeRoot root, Path out, Saver.Format format, boolean excludeZero, boolean resume,
             long segmentSize, int failReleaseAt) {
-        return saver(root, out, format, excludeZero, resume, segmentSize, failReleaseAt, Saver.Interruption.NONE);
+        return saver(root, out, format, excludeZero, resume, segmentSize, failReleaseAt, Saver.Checkpoints.NONE);
     }
 
     private Saver saver(FakeRoot root, Path out, Saver.Format format, boolean excludeZero, boolean resume,
-            long segmentSize, int failReleaseAt, Saver.Interruption interruption) {
+            long segmentSize, int failReleaseAt, Saver.Checkpoints checkpoints) {
         Saver.Options o = new Saver.Options(root.root, out, format, excludeZero, resume, false, true, true,
                 segmentSize, 4, 1);
         return new Saver(o, new PrintStream(messages, true, StandardCharsets.UTF_8), (t, total, done) -> Progress.none(),
@@ -73,7 +73,7 @@ class SaverTest {
                         }
                         throw new AssertionError(e);
                     }
-                }, interruption);
+                }, checkpoints);
     }
 
     private FakeRoot root(String name) throws IOException {
@@ -140,6 +140,35 @@ class SaverTest {
         long pendingThen = c.manifestThen.segments.stream().filter(s -> s.state == Manifest.State.pending).count();
         assertTrue(pendingThen >= 4, "segments above the HSA copied after its release: " + pendingThen);
         assertEquals("0\n", Files.readString(r.path(DumpPaths.ZCORE_HSA)).substring(0, 2));
+    }
+
+    @Test
+    void aReleaseUnderWayWhenTheSaveStoppedIsMadeOnResumeOnlyIfTheControlFileShowsItStillToDo() throws Exception {
+        for (Saver.Phase at : List.of(Saver.Phase.release, Saver.Phase.released)) {
+            calls.clear();
+            messages.reset();
+            FakeRoot r = root("s390-" + at);
+            byte[] vmcore = r.vmcore(Architecture.S390X, List.of(new VmcoreView.Load(0, 0, 6 * M)),
+                    new SyntheticMemory(8, 1.0), 1);
+            r.write(DumpPaths.ZCORE_HSA, "180000\n");
+            Path out = dir.resolve("s390-" + at + ".vmcore");
+            assertThrows(Crash.class, () -> saver(r, out, Saver.Format.elf, false, false, M, 0, (phase, what) -> {
+                if (phase == at) {
+                    throw new Crash();
+                }
+            }).run());
+            assertEquals(at == Saver.Phase.release ? 0 : 1, calls.size(), at.toString());
+            assertEquals(Manifest.State.started, Manifest.load(Manifest.pathFor(out)).releases.get(0).state);
+            if (at == Saver.Phase.released) {
+                r.write(DumpPaths.ZCORE_HSA, "0\n"); // what the kernel's zcore/hsa reads once released
+            }
+            saver(r, out, Saver.Format.elf, false, true, M, 0).run();
+            assertEquals(1, calls.size(), at + ": the HSA released once in all");
+            assertArrayEquals(vmcore, Files.readAllBytes(out));
+            String said = messages.toString(StandardCharsets.UTF_8);
+            assertTrue(said.contains(at == Saver.Phase.release ? "still reserved: making it" : "not repeating it"),
+                    said);
+        }
     }
 
     @Test
@@ -293,27 +322,31 @@ class SaverTest {
     }
 
     @Test
-    void aSaveStoppedInASegmentByTheInterruptionSeamKeepsTheSegmentsBeforeItAndResumesIntoTheSameFile()
+    void aSaveStoppedInASegmentAtACheckpointKeepsTheSegmentsBeforeItAndResumesIntoTheSameFile()
             throws Exception {
         FakeRoot r = root("interrupted");
         byte[] vmcore = r.vmcore(Architecture.X86_64, List.of(new VmcoreView.Load(0xffff888000000000L, 0, 6 * M)),
                 new SyntheticMemory(9, 1.0), 1);
         Path out = dir.resolve("interrupted.vmcore");
         List<String> told = new ArrayList<>();
-        assertThrows(Crash.class, () -> saver(r, out, Saver.Format.elf, false, false, 2 * M, 0, (segment, done) -> {
-            told.add(done + " " + segment);
-            if (done == 2) {
-                throw new Crash();
+        assertThrows(Crash.class, () -> saver(r, out, Saver.Format.elf, false, false, 2 * M, 0, (phase, what) -> {
+            told.add(phase + " " + what);
+            if (told.size() == 7) {
+                throw new Crash(); // in the third segment, after its first part
             }
         }).run());
-        // Told after every 1 MiB part: the headers' segment, a 2 MiB segment in two parts, the next one's first part.
-        assertEquals(List.of("0 [0x0, +0x2000) copy", "1 [0x2000, +0x200000) copy", "1 [0x2000, +0x200000) copy",
-                "2 [0x202000, +0x200000) copy"), told);
+        // Each segment: its first part written, its fsync next, then done; then the verify of each at the end.
+        assertEquals(List.of("part [0x0, +0x2000) copy", "fsync [0x0, +0x2000) copy", "segment [0x0, +0x2000) copy",
+                "part [0x2000, +0x200000) copy", "fsync [0x2000, +0x200000) copy", "segment [0x2000, +0x200000) copy",
+                "part [0x202000, +0x200000) copy"), told);
         Manifest stopped = Manifest.load(Manifest.pathFor(out));
         assertEquals(2, stopped.segments.stream().filter(s -> s.state == Manifest.State.done).count());
-        saver(r, out, Saver.Format.elf, false, true, 2 * M, 0).run();
+        told.clear();
+        saver(r, out, Saver.Format.elf, false, true, 2 * M, 0, (phase, what) -> told.add(phase.name())).run();
         assertTrue(messages.toString(StandardCharsets.UTF_8).contains("2 done segments verified"),
                 messages.toString(StandardCharsets.UTF_8));
+        assertEquals(List.of("part", "fsync", "segment", "part", "fsync", "segment", "verify", "verify", "verify",
+                "verify"), told.subList(0, 10));
         assertArrayEquals(vmcore, Files.readAllBytes(out));
     }
 

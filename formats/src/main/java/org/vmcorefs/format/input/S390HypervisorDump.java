@@ -1,12 +1,19 @@
 package org.vmcorefs.format.input;
 
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.vmcorefs.format.FormatException;
 import org.vmcorefs.format.struct.Vmcoreinfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vmcorefs.machine.Architecture;
+import org.vmcorefs.machine.CpuState;
 import org.vmcorefs.machine.CrashedSystem;
 import org.vmcorefs.machine.DumpException;
 import org.vmcorefs.machine.KernelInfo;
+import org.vmcorefs.machine.mechanism.S390SaveArea;
 import org.vmcorefs.machine.synthetic.SyntheticS390;
 
 /**
@@ -28,8 +35,31 @@ import org.vmcorefs.machine.synthetic.SyntheticS390;
  */
 final class S390HypervisorDump {
     private static final Logger LOG = LoggerFactory.getLogger(S390HypervisorDump.class);
+    /** The prefix register addresses an 8 KiB lowcore. */
+    private static final long LOWCORE_ALIGN = 0x2000;
 
     private S390HypervisorDump() {
+    }
+
+    /**
+     * The CPUs whose registers a store status can put in memory: a non-zero prefix (an 8 KiB-aligned lowcore,
+     * as the prefix register holds it) whose save area lies in RAM, each prefix once (the first CPU naming it).
+     */
+    private static List<CpuState> storable(CrashedSystem system) {
+        List<CpuState> cpus = new ArrayList<>();
+        Set<Long> prefixes = new HashSet<>();
+        for (CpuState cpu : system.cpus()) {
+            long p = cpu.get("prefix");
+            boolean inRam = system.ram().stream().anyMatch(r -> r.start() <= p + S390SaveArea.BASE
+                    && p + S390SaveArea.BASE + S390SaveArea.SIZE <= r.end());
+            if (p != 0 && p % LOWCORE_ALIGN == 0 && inRam && prefixes.add(p)) {
+                cpus.add(cpu);
+            } else {
+                LOG.warn("{}: CPU {}'s prefix 0x{} is not a lowcore in RAM (or another CPU's): its registers are "
+                        + "not stored in memory", system.origin(), cpu.index(), Long.toHexString(p));
+            }
+        }
+        return cpus;
     }
 
     /** {@code system} as a zfcpdump finds it, if it is an s390x hypervisor dump; otherwise unchanged. */
@@ -37,7 +67,13 @@ final class S390HypervisorDump {
         if (system.architecture() != Architecture.S390X || !system.kernel().vmcoreinfo().isEmpty()) {
             return system;
         }
-        CrashedSystem stored = system.withMemory(SyntheticS390.withSaveAreas(system.memory(), system.cpus()));
+        CrashedSystem stored;
+        try {
+            stored = system.withMemory(SyntheticS390.withSaveAreas(system.memory(), storable(system)));
+        } catch (IllegalArgumentException e) {
+            throw new FormatException(system.origin() + ": the CPUs' lowcores cannot hold their registers: "
+                    + e.getMessage(), e);
+        }
         String text = S390DumpReader.vmcoreinfo(stored.memory(), stored.endOfRam());
         if (text.isEmpty()) {
             LOG.warn("{}: no VMCOREINFO note, and none where the absolute lowcore points (0xe0c): the views "

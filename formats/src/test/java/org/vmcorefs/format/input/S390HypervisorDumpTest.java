@@ -91,4 +91,15 @@ class S390HypervisorDumpTest {
         h.put(KdumpCompressedReader.UTS_MACHINE, "S390X".getBytes(StandardCharsets.US_ASCII));
         assertEquals(A, KdumpCompressedReader.architecture(Path.of("guest.kdump"), h));
     }
+
+    @Test
+    void cpusWithoutALowcoreInRamKeepMemoryAsItIs() throws Exception {
+        CrashedSystem given = new CrashedSystem(A, List.of(new MemoryRange(0, SIZE)), new BytesMemory(memory()),
+                List.of(cpu(0, 0x4000, 0x11728e), cpu(1, 0x4000, 0x10fdee), cpu(2, 0x5000, 1), cpu(3, 0x10000, 2)),
+                new KernelInfo("unknown", 0, 0, 0, 0, ""), Instant.EPOCH, "test");
+        CrashedSystem s = S390HypervisorDump.complete(given);
+        assertEquals(0x11728e, read(s, 0x4000 + 0x1308, 8).getLong(0), "the first CPU naming a prefix stands");
+        assertEquals(0x5a5a5a5a5a5a5a5aL, read(s, 0x5000 + 0x1308, 8).getLong(0), "unaligned prefix: untouched");
+        assertEquals(TEXT, s.kernel().vmcoreinfo(), "a prefix past the end of RAM is skipped, not fatal");
+    }
 }

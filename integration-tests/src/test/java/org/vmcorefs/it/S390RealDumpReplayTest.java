@@ -277,4 +277,21 @@ class S390RealDumpReplayTest {
         assertTrue(want.contains("PID: 1        TASK:") && want.contains("CPU: 1"), "bt -a of both CPUs: " + want);
         assertEquals(want, mounted);
     }
+
+    /**
+     * s390-tools' zgetdump 2.16 (qemu-user) describes the mounted s390 dump and vmcore: the kernel release and
+     * the CPUs. It crashes (SIGSEGV) on guest.elf, so the answers are compared with KVER and with the CPUs
+     * gdb-multiarch finds in guest.elf.
+     */
+    @Test
+    void zgetdumpDescribesTheS390DumpAndTheVmcore() throws Exception {
+        Path zgetdump = fixture(DIR.resolve("bin/zgetdump"));
+        int cpus = gdbRegisters(QEMU_ELF).split("\nThread ", -1).length - 1;
+        for (String file : List.of(".vmcorefs/s390.dump", "proc/vmcore")) {
+            String out = Exec.run(300, zgetdump.toString(), "-i", kdump.path(file).toString()).ok().all();
+            assertTrue(out.contains("UTS kernel release.: " + release() + "\n"), out);
+            assertTrue(out.contains("CPU count (online).: " + cpus + "\n"), out);
+            assertTrue(out.contains("Dump format........: " + (file.endsWith("vmcore") ? "elf" : "s390")), out);
+        }
+    }
 }

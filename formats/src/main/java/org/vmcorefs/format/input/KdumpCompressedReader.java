@@ -188,10 +188,10 @@ public final class KdumpCompressedReader {
                 mappings.textPhysical(), mappings.textSize(), kaslr, vmcoreinfo, mappings.directMap());
         String crashTime = info.getOrDefault("CRASHTIME", "").trim();
         Instant time = crashTime.matches("[0-9]+") ? Instant.ofEpochSecond(Long.parseLong(crashTime))
-                : Instant.ofEpochSecond(h.getLong(TIMESTAMP));
-        return new CrashedSystem(arch, ram, pages, cpus, kernel, time, String.format(
+                : h.getLong(TIMESTAMP) != 0 ? Instant.ofEpochSecond(h.getLong(TIMESTAMP)) : image.modified();
+        return S390HypervisorDump.complete(new CrashedSystem(arch, ram, pages, cpus, kernel, time, String.format(
                 "kdump-compressed %s (header version %d, %d-byte pages, %d dumped, %d CPUs)", path, version,
-                blockSize, pages.dumpedPages(), cpus.size()));
+                blockSize, pages.dumpedPages(), cpus.size())));
     }
 
     /**
@@ -269,7 +269,8 @@ public final class KdumpCompressedReader {
             return Architecture.X86_64;
         }
         try {
-            return Architecture.fromName(machine);
+            // QEMU writes the name in capitals ("S390X"), the kernel's utsname in lower case.
+            return Architecture.fromName(machine.toLowerCase(java.util.Locale.ROOT));
         } catch (IllegalArgumentException e) {
             throw new FormatException(path + ": kdump-compressed dump of a " + machine + " machine, which vmcorefs "
                     + "cannot replay", e);

@@ -138,6 +138,48 @@ class RunClientsTest {
         }
     }
 
+    /**
+     * The synthetic kernel is complete enough for kdump-tools' own path: makedumpfile -F -c -d 31 reads its page
+     * tables, struct pages and VMCOREINFO (no fallback to cp), --dump-dmesg its printk ring buffer.
+     */
+    @Test
+    void kdumpConfigSavecoreOnASyntheticMachineSavesAFilteredDumpAndItsLog() throws Exception {
+        Requirements.tool("kdump-config");
+        Requirements.tool("makedumpfile");
+        Path coreDir = Files.createDirectories(work.resolve("crash"));
+        long seed = 4242;
+        try (Mounted m = Mounted.mount("--memory", "1G", "--populated", "0.25", "--seed", String.valueOf(seed))) {
+            Exec.Result r = run(m, 300, kdumpConfig(work.resolve("kdump-tools"), coreDir)).ok();
+            assertTrue(r.all().contains("saved vmcore in"), r.all());
+            assertFalse(r.all().contains("falling back to 'cp'"), "makedumpfile itself saved it: " + r.all());
+            List<Path> dumps = saved(coreDir, "dump.");
+            List<Path> dmesg = saved(coreDir, "dmesg.");
+            assertEquals(1, dumps.size(), "one saved dump: " + r.all());
+            assertEquals(1, dmesg.size(), "one dmesg file: " + r.all());
+            String log = Files.readString(dmesg.get(0));
+            assertTrue(log.contains(org.vmcorefs.machine.synthetic.SyntheticX86Kernel.MARKER + " seed=" + seed), log);
+            assertTrue(log.contains("Kernel panic - not syncing"), log);
+            // The flattened dump reassembles into a kdump-compressed file whose own log and pages read back.
+            Path kdump = work.resolve("dump.kdump");
+            Exec.run(120, null, List.of("sh", "-c", "makedumpfile -R " + kdump + " < " + dumps.get(0))).ok();
+            byte[] head = new byte[8];
+            try (var in = Files.newInputStream(kdump)) {
+                assertEquals(8, in.read(head));
+            }
+            assertEquals("KDUMP   ", new String(head, java.nio.charset.StandardCharsets.US_ASCII));
+            Path again = work.resolve("dmesg.again");
+            Exec.run(120, "makedumpfile", "--dump-dmesg", kdump.toString(), again.toString()).ok();
+            assertEquals(log, Files.readString(again), "the saved dump holds the same log");
+            // -d 31 kept the kernel's pages and dropped the free (unpopulated) blocks, user and cache pages.
+            long ram = 1L << 30;
+            assertTrue(Files.size(dumps.get(0)) < ram / 3, "filtered: " + Files.size(dumps.get(0)));
+            // A quarter of the blocks hold data; the free ones (buddy pages in mem_map) are never read, not
+            // even to see that they are zero.
+            long read = m.stats().path("files").path("/proc/vmcore").path("bytesRead").asLong();
+            assertTrue(read > ram / 8 && read < ram * 4 / 10, "makedumpfile skipped the free pages: read " + read);
+        }
+    }
+
     @Test
     void thePathsAreThereInsideOnlyAndTheStatusIsTheCommands() throws Exception {
         assumeTrue(!Files.exists(Path.of("/proc/vmcore")), "this machine has a /proc/vmcore of its own");

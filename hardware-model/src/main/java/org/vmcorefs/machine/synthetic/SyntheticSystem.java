@@ -64,6 +64,16 @@ public final class SyntheticSystem {
         return plain.withMemory(data.over(memory)).withKernel(plain.kernel().withVmcoreinfo(data.vmcoreinfo()));
     }
 
+    /**
+     * The kernel data {@link #x86_64(long, int, SyntheticMemory, long, Instant, MemoryRange)} lays over
+     * {@code memory}, or null where there is none: the reference whose {@code byteAt} tests check reads against.
+     */
+    public static SyntheticX86Kernel x86Kernel(long size, SyntheticMemory memory, long kaslrOffset,
+            Instant crashTime, MemoryRange crashkernel) {
+        CrashedSystem plain = x86_64Plain(size, 1, memory, kaslrOffset, crashTime);
+        return SyntheticX86Kernel.of(memory, plain.ram(), crashkernel, plain.kernel(), crashTime);
+    }
+
     private static CrashedSystem x86_64Plain(long size, int cpus, SyntheticMemory memory, long kaslrOffset,
             Instant crashTime) {
         List<MemoryRange> ram = x86Ram(size);

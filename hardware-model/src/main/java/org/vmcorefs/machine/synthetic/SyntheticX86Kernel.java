@@ -147,6 +147,11 @@ public final class SyntheticX86Kernel implements PhysicalMemory {
                 .put(meta, metaSize, this, meta).build();
     }
 
+    /** What this kernel's data covers of physical memory: the image's data part, then the mem_map region. */
+    public List<MemoryRange> ranges() {
+        return List.of(new MemoryRange(textPhysical + DATA, 0x2000000 - DATA), metadataRegion());
+    }
+
     /** Where the struct pages and mem_section arrays lie in physical memory. */
     public MemoryRange metadataRegion() {
         return new MemoryRange(meta, metaSize);

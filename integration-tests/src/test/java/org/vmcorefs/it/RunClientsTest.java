@@ -212,6 +212,65 @@ class RunClientsTest {
         }
     }
 
+    /**
+     * An ordinary user (as root: user nobody through setpriv) mounts and runs a tool at the real paths through a
+     * user namespace. What the machine allows decides which outcome is right, and each is checked, none
+     * skipped: without read-write access to /dev/fuse the mount fails and says so; with it the mount works, and
+     * {@code run} either works or, where the kernel forbids user namespaces, says that (exit 125).
+     */
+    @Test
+    void anOrdinaryUserMountsAndRunsWhereTheSystemAllowsIt() throws Exception {
+        boolean root = "0".equals(Exec.run(10, "id", "-u").ok().stdout().trim());
+        List<String> as = new ArrayList<>(List.of("env", "-u", "XDG_RUNTIME_DIR", "HOME=/tmp"));
+        if (root) {
+            Requirements.tool("setpriv");
+            as.addAll(0, List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"));
+        }
+        Path dir = Files.createTempDirectory(Path.of("/tmp"), "vmcorefs-user-");
+        try {
+            Path mnt = Files.createDirectory(dir.resolve("mnt"));
+            if (root) {
+                Exec.run(10, "chown", "-R", "65534:65534", dir.toString()).ok();
+                Exec.run(10, "chmod", "755", dir.toString()).ok();
+            }
+            java.util.function.Function<List<String>, Exec.Result> user = cmd -> {
+                List<String> all = new ArrayList<>(as);
+                all.addAll(cmd);
+                return Exec.run(120, null, all);
+            };
+            boolean fuseOpen = user.apply(List.of("sh", "-c", "test -r /dev/fuse && test -w /dev/fuse")).exit() == 0;
+            Exec.Result mount = user.apply(List.of(Mounted.LAUNCHER.toString(), "mount", "--memory", "256M",
+                    mnt.toString()));
+            try {
+                if (!fuseOpen) {
+                    assertEquals(1, mount.exit(), mount.all());
+                    assertTrue(mount.stderr().contains("/dev/fuse (") && mount.stderr().contains("is not open to this user"),
+                            "the refusal names /dev/fuse and its mode: " + mount.all());
+                    return;
+                }
+                assertEquals(0, mount.exit(), "the user has /dev/fuse, so the mount must work: " + mount.all());
+                boolean userns = user.apply(List.of("unshare", "--user", "--map-root-user", "--mount", "true")).exit() == 0;
+                Exec.Result r = user.apply(List.of(Mounted.LAUNCHER.toString(), "run", mnt.toString(), "--", "sh", "-c",
+                        "head -c 4 /proc/vmcore | od -An -c; id -u"));
+                if (userns) {
+                    assertEquals(0, r.exit(), r.all());
+                    assertTrue(r.stdout().contains("177   E   L   F"), r.all());
+                } else {
+                    assertEquals(125, r.exit(), r.all());
+                    assertTrue(r.stderr().contains("does not let"), r.all());
+                }
+            } finally {
+                if (mount.exit() == 0) {
+                    user.apply(List.of(Mounted.LAUNCHER.toString(), "unmount", mnt.toString()));
+                }
+            }
+        } finally {
+            try (Stream<Path> w = Files.walk(dir)) {
+                w.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
     @Test
     void aPhypReleaseLoopInPlainShellThroughRun() throws Exception {
         try (Mounted m = Mounted.mount("--profile", "ppc64-phyp", "--memory", "1G", "--cpus", "2")) {

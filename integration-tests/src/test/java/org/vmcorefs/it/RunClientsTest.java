@@ -170,6 +170,17 @@ class RunClientsTest {
             Path again = work.resolve("dmesg.again");
             Exec.run(120, "makedumpfile", "--dump-dmesg", kdump.toString(), again.toString()).ok();
             assertEquals(log, Files.readString(again), "the saved dump holds the same log");
+            // libkdumpfile reads a kernel variable of the saved dump through its page tables (init_top_pgt).
+            Requirements.pythonModule("kdumpfile", "python3-libkdumpfile");
+            Path probe = work.resolve("uts.py");
+            Files.writeString(probe, String.join("\n",
+                    "import sys, kdumpfile, addrxlat",
+                    "k = kdumpfile.kdumpfile(sys.argv[1])",
+                    "k.attr['addrxlat.ostype'] = 'linux'",
+                    "uts = int(k.attr['linux.vmcoreinfo.lines']['SYMBOL(init_uts_ns)'], 16)",
+                    "print('release', bytes(k.read(addrxlat.KVADDR, uts + 130, 65)).split(b'\\0')[0].decode())", ""));
+            String uts = Exec.run(60, "/usr/bin/python3", probe.toString(), kdump.toString()).ok().stdout();
+            assertTrue(uts.contains("release " + org.vmcorefs.machine.synthetic.SyntheticSystem.OS_RELEASE), uts);
             // -d 31 kept the kernel's pages and dropped the free (unpopulated) blocks, user and cache pages.
             long ram = 1L << 30;
             assertTrue(Files.size(dumps.get(0)) < ram / 3, "filtered: " + Files.size(dumps.get(0)));

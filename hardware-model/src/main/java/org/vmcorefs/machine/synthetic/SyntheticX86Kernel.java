@@ -69,6 +69,9 @@ public final class SyntheticX86Kernel implements PhysicalMemory {
 
     private final SyntheticMemory memory;
     private final List<MemoryRange> ram;
+    /** The same, as arrays: reads walk them without allocating. */
+    private final MemoryRange[] ramArray;
+    private Piece[] pieceArray;
     private final MemoryRange crashkernel;
     private final long textVirtual;
     private final long textPhysical;
@@ -92,6 +95,7 @@ public final class SyntheticX86Kernel implements PhysicalMemory {
             KernelInfo kernel, Instant crashTime, long meta, long metaSize, long memmapSize) {
         this.memory = memory;
         this.ram = ram;
+        this.ramArray = ram.toArray(new MemoryRange[0]);
         this.crashkernel = crashkernel;
         this.textVirtual = kernel.textVirtual();
         this.textPhysical = kernel.textPhysical();
@@ -106,6 +110,7 @@ public final class SyntheticX86Kernel implements PhysicalMemory {
         this.pudPages = (endOfRam + (512 * GIB) - 1) / (512 * GIB);
         this.release = kernel.osRelease();
         buildPieces(kernel);
+        this.pieceArray = pieces.toArray(new Piece[0]);
         this.vmcoreinfo = vmcoreinfoText(kernel, crashTime);
     }
 
@@ -171,9 +176,13 @@ public final class SyntheticX86Kernel implements PhysicalMemory {
         return (a >= textPhysical + DATA && a < textPhysical + 0x2000000) || (a >= meta && a < meta + metaSize);
     }
 
+    /** One page being computed, per reading thread: the read path allocates nothing. */
+    private final ThreadLocal<ByteBuffer> scratch = ThreadLocal.withInitial(
+            () -> ByteBuffer.allocate(PAGE).order(ByteOrder.LITTLE_ENDIAN));
+
     @Override
     public void read(long address, ByteBuffer dst) {
-        ByteBuffer page = ByteBuffer.allocate(PAGE).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer page = scratch.get();
         while (dst.hasRemaining()) {
             long pageAddress = address & -PAGE;
             int in = (int) (address - pageAddress);
@@ -205,8 +214,7 @@ public final class SyntheticX86Kernel implements PhysicalMemory {
                 long r = (off - memmapSize - 8L * ROOTS) / PAGE;
                 for (int i = 0; i < SECTIONS_PER_ROOT; i++) {
                     long s = r * SECTIONS_PER_ROOT + i;
-                    MemoryRange section = new MemoryRange(s << SECTION_BITS, 1L << SECTION_BITS);
-                    if (s < sections && ram.stream().anyMatch(x -> x.overlaps(section))) {
+                    if (s < sections && overlapsRam(s << SECTION_BITS, 1L << SECTION_BITS)) {
                         // The coded mem_map (mem_map minus the section's first pfn, in struct pages) and
                         // SECTION_MARKED_PRESENT | HAS_MEM_MAP | IS_ONLINE | IS_EARLY.
                         page.putLong(i * SECTION_SIZE, (directMap + meta) | 0xf);
@@ -225,7 +233,7 @@ public final class SyntheticX86Kernel implements PhysicalMemory {
                 }
             }
         }
-        for (Piece piece : pieces) {
+        for (Piece piece : pieceArray) {
             long from = Math.max(p, piece.address);
             long to = Math.min(p + PAGE, piece.address + piece.bytes.length);
             if (from < to) {
@@ -280,8 +288,21 @@ public final class SyntheticX86Kernel implements PhysicalMemory {
         page.putInt(at + 52, refcount);
     }
 
+    private boolean overlapsRam(long start, long size) {
+        for (MemoryRange r : ramArray) {
+            if (start < r.end() && r.start() < start + size) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean overlaps(long start, long size, long otherStart, long otherSize) {
+        return start < otherStart + otherSize && otherStart < start + size;
+    }
+
     private boolean inRam(long address) {
-        for (MemoryRange r : ram) {
+        for (MemoryRange r : ramArray) {
             if (r.contains(address)) {
                 return true;
             }
@@ -291,7 +312,7 @@ public final class SyntheticX86Kernel implements PhysicalMemory {
 
     private boolean blockInOneRange(long block) {
         long start = block << 21;
-        for (MemoryRange r : ram) {
+        for (MemoryRange r : ramArray) {
             if (r.start() <= start && start + SyntheticMemory.BLOCK_SIZE <= r.end()) {
                 return true;
             }
@@ -301,9 +322,10 @@ public final class SyntheticX86Kernel implements PhysicalMemory {
 
     /** The kernel's own blocks: the low 1 MiB, its image, its mem_map region, the crashkernel reservation. */
     private boolean reserved(long block) {
-        MemoryRange b = new MemoryRange(block << 21, SyntheticMemory.BLOCK_SIZE);
-        return block == 0 || b.overlaps(new MemoryRange(textPhysical, 0x2000000)) || b.overlaps(metadataRegion())
-                || (!crashkernel.isEmpty() && b.overlaps(crashkernel));
+        long b = block << 21;
+        long n = SyntheticMemory.BLOCK_SIZE;
+        return block == 0 || overlaps(b, n, textPhysical, 0x2000000) || overlaps(b, n, meta, metaSize)
+                || (!crashkernel.isEmpty() && overlaps(b, n, crashkernel.start(), crashkernel.size()));
     }
 
     private void buildPieces(KernelInfo kernel) {

@@ -22,9 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.vmcorefs.machine.Architecture;
 import org.vmcorefs.machine.CpuState;
-import org.vmcorefs.machine.mechanism.Kdump;
 import org.vmcorefs.machine.memory.SyntheticMemory;
-import org.vmcorefs.machine.synthetic.SyntheticX86Kernel;
 import org.vmcorefs.machine.synthetic.SyntheticSystem;
 
 /**
@@ -45,9 +43,6 @@ class X86KdumpMountTest {
     private Path vmcore;
     private Elf elf;
     private final SyntheticMemory memory = new SyntheticMemory(SEED, 1.0);
-    /** The crashed system's memory: the synthetic bytes with the kernel's data (page tables, struct pages) over them. */
-    private final SyntheticX86Kernel crashed = SyntheticSystem.x86Kernel(1L << 40, memory, KASLR,
-            Instant.ofEpochSecond(CRASH_TIME), Kdump.defaultCrashkernel(SyntheticSystem.x86Ram(1L << 40)));
 
     @BeforeAll
     void mount() throws IOException {
@@ -192,13 +187,13 @@ class X86KdumpMountTest {
             byte[] pages = dd("bs=4096", "skip=" + (page - 1), "count=2");
             assertEquals(Math.min(8192, size - (page - 1) * 4096), pages.length, "dd bs=4096 skip=" + (page - 1)
                     + " count=2");
-            compared += Expected.assertVmcoreBytes(loads, (page - 1) * 4096, pages, crashed::byteAt);
+            compared += Expected.assertVmcoreBytes(loads, (page - 1) * 4096, pages, memory::byteAt);
             byte[] bytes = dd("bs=1", "skip=" + (b - 3), "count=7");
             assertEquals(Math.min(7, size - (b - 3)), bytes.length);
-            compared += Expected.assertVmcoreBytes(loads, b - 3, bytes, crashed::byteAt);
+            compared += Expected.assertVmcoreBytes(loads, b - 3, bytes, memory::byteAt);
             byte[] odd = dd("bs=65536", "iflag=skip_bytes,count_bytes", "skip=" + (b - 1000), "count=5000");
             assertEquals(Math.min(5000, size - (b - 1000)), odd.length);
-            compared += Expected.assertVmcoreBytes(loads, b - 1000, odd, crashed::byteAt);
+            compared += Expected.assertVmcoreBytes(loads, b - 1000, odd, memory::byteAt);
         }
         assertTrue(compared > 10 * 8192, "compared " + compared + " bytes of memory");
     }
@@ -211,16 +206,16 @@ class X86KdumpMountTest {
         long lastPage = size / 4096 - 1;
         byte[] tail = dd("bs=4096", "skip=" + (lastPage - 1), "count=5");
         assertEquals(8192, tail.length, "two pages, then EOF");
-        assertEquals(8192, Expected.assertVmcoreBytes(loads, (lastPage - 1) * 4096, tail, crashed::byteAt));
+        assertEquals(8192, Expected.assertVmcoreBytes(loads, (lastPage - 1) * 4096, tail, memory::byteAt));
         byte[] unaligned = dd("bs=4096", "iflag=skip_bytes", "skip=" + (size - 100), "count=3");
         assertEquals(100, unaligned.length);
-        Expected.assertVmcoreBytes(loads, size - 100, unaligned, crashed::byteAt);
+        Expected.assertVmcoreBytes(loads, size - 100, unaligned, memory::byteAt);
         assertEquals(0, dd("bs=4096", "skip=" + (size / 4096), "count=1").length, "nothing at EOF");
         assertEquals(0, dd("bs=4096", "skip=" + (size / 4096 + 10), "count=1").length, "nothing past EOF");
         // The last byte of RAM, through the last PT_LOAD.
         Elf.Phdr last = loads.get(loads.size() - 1);
         assertEquals(size, last.offset() + last.filesz());
-        assertEquals(crashed.byteAt(last.paddr() + last.filesz() - 1), m.read("proc/vmcore", size - 1, 1)[0]);
+        assertEquals(memory.byteAt(last.paddr() + last.filesz() - 1), m.read("proc/vmcore", size - 1, 1)[0]);
     }
 
     @Test
@@ -234,7 +229,7 @@ class X86KdumpMountTest {
             byte[] last = Files.readAllBytes(out);
             assertEquals(4096, last.length, "the last page of RAM, then EOF");
             for (int i = 0; i < last.length; i++) {
-                assertEquals(crashed.byteAt(end - 4096 + i), last[i], "oldmem at 0x" + Long.toHexString(end - 4096 + i));
+                assertEquals(memory.byteAt(end - 4096 + i), last[i], "oldmem at 0x" + Long.toHexString(end - 4096 + i));
             }
         } finally {
             Files.delete(out);
@@ -251,14 +246,14 @@ class X86KdumpMountTest {
         long before = savedBlocks();
         long middle = Files.size(vmcore) / 2 / 4096 * 4096;
         byte[] page = m.read("proc/vmcore", middle, 4096);
-        Expected.assertVmcoreBytes(elf.loads(), middle, page, crashed::byteAt);
+        Expected.assertVmcoreBytes(elf.loads(), middle, page, memory::byteAt);
         assertEquals(before, savedBlocks(), "4 KiB from the middle of the vmcore fetch no saved-area block");
 
         Elf.Phdr low = elf.loads().stream().filter(p -> p.paddr() == 0).findFirst().orElseThrow();
         assertEquals(0xa0000, low.filesz());
         byte[] backup = dd("bs=65536", "iflag=skip_bytes,count_bytes", "skip=" + low.offset(), "count=" + 0xa0000);
         assertEquals(0xa0000, backup.length);
-        assertEquals(0xa0000, Expected.assertVmcoreBytes(elf.loads(), low.offset(), backup, crashed::byteAt),
+        assertEquals(0xa0000, Expected.assertVmcoreBytes(elf.loads(), low.offset(), backup, memory::byteAt),
                 "the crash-time low memory, from the backup");
         JsonNode area = m.stats().get("savedArea");
         assertEquals(before + 160, area.get("blocks").asLong(), "the 640 KiB segment is 160 blocks, each fetched once");

@@ -115,13 +115,20 @@ public final class SyntheticX86Kernel implements PhysicalMemory {
     }
 
     /**
+     * The largest RAM end described: its struct pages are 1/64 of RAM and not zero, so a sparse machine much
+     * larger than this would no longer save into a small sparse file (`save --exclude-zero`), as a 1 TiB one does.
+     */
+    public static final long MAX_RAM_END = 64L << 30;
+
+    /**
      * The kernel data of a synthetic x86_64 machine with this RAM, crashkernel reservation (size 0: none) and
-     * kernel, or null where this model cannot describe it (RAM ending above 64 TiB, no room for mem_map).
+     * kernel, or null where this model does not describe it (RAM ending above {@link #MAX_RAM_END}, no room
+     * for mem_map).
      */
     public static SyntheticX86Kernel of(SyntheticMemory memory, List<MemoryRange> ram, MemoryRange crashkernel,
             KernelInfo kernel, Instant crashTime) {
         long end = ram.get(ram.size() - 1).end();
-        if (end > 1L << PHYSMEM_BITS || kernel.textSize() < 0x2000000) {
+        if (end > MAX_RAM_END || kernel.textSize() < 0x2000000) {
             return null;
         }
         long memmap = roundUp((end >>> 12) * PAGE_STRUCT, PAGE);

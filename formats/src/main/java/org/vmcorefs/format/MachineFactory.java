@@ -61,10 +61,6 @@ public final class MachineFactory {
         try {
             CrashedSystem system = crashedSystem(spec, image);
             if (spec.kernel() != null) {
-                // A planted kernel replaces the synthetic one, and with it what its VMCOREINFO described.
-                if (spec.image() == null) {
-                    system = system.withKernel(system.kernel().withVmcoreinfo(""));
-                }
                 system = KernelImage.plant(system, spec.kernel());
             }
             checkArchitecture(system.architecture(), env);

@@ -138,6 +138,59 @@ class RunClientsTest {
         }
     }
 
+    /**
+     * The synthetic kernel is complete enough for kdump-tools' own path: makedumpfile -F -c -d 31 reads its page
+     * tables, struct pages and VMCOREINFO (no fallback to cp), --dump-dmesg its printk ring buffer.
+     */
+    @Test
+    void kdumpConfigSavecoreOnASyntheticMachineSavesAFilteredDumpAndItsLog() throws Exception {
+        Requirements.tool("kdump-config");
+        Requirements.tool("makedumpfile");
+        Path coreDir = Files.createDirectories(work.resolve("crash"));
+        long seed = 4242;
+        try (Mounted m = Mounted.mount("--memory", "1G", "--populated", "0.25", "--seed", String.valueOf(seed))) {
+            Exec.Result r = run(m, 300, kdumpConfig(work.resolve("kdump-tools"), coreDir)).ok();
+            assertTrue(r.all().contains("saved vmcore in"), r.all());
+            assertFalse(r.all().contains("falling back to 'cp'"), "makedumpfile itself saved it: " + r.all());
+            List<Path> dumps = saved(coreDir, "dump.");
+            List<Path> dmesg = saved(coreDir, "dmesg.");
+            assertEquals(1, dumps.size(), "one saved dump: " + r.all());
+            assertEquals(1, dmesg.size(), "one dmesg file: " + r.all());
+            String log = Files.readString(dmesg.get(0));
+            assertTrue(log.contains(org.vmcorefs.machine.synthetic.SyntheticX86Kernel.MARKER + " seed=" + seed), log);
+            assertTrue(log.contains("Kernel panic - not syncing"), log);
+            // The flattened dump reassembles into a kdump-compressed file whose own log and pages read back.
+            Path kdump = work.resolve("dump.kdump");
+            Exec.run(120, null, List.of("sh", "-c", "makedumpfile -R " + kdump + " < " + dumps.get(0))).ok();
+            byte[] head = new byte[8];
+            try (var in = Files.newInputStream(kdump)) {
+                assertEquals(8, in.read(head));
+            }
+            assertEquals("KDUMP   ", new String(head, java.nio.charset.StandardCharsets.US_ASCII));
+            Path again = work.resolve("dmesg.again");
+            Exec.run(120, "makedumpfile", "--dump-dmesg", kdump.toString(), again.toString()).ok();
+            assertEquals(log, Files.readString(again), "the saved dump holds the same log");
+            // libkdumpfile reads a kernel variable of the saved dump through its page tables (init_top_pgt).
+            Requirements.pythonModule("kdumpfile", "python3-libkdumpfile");
+            Path probe = work.resolve("uts.py");
+            Files.writeString(probe, String.join("\n",
+                    "import sys, kdumpfile, addrxlat",
+                    "k = kdumpfile.kdumpfile(sys.argv[1])",
+                    "k.attr['addrxlat.ostype'] = 'linux'",
+                    "uts = int(k.attr['linux.vmcoreinfo.lines']['SYMBOL(init_uts_ns)'], 16)",
+                    "print('release', bytes(k.read(addrxlat.KVADDR, uts + 130, 65)).split(b'\\0')[0].decode())", ""));
+            String uts = Exec.run(60, "/usr/bin/python3", probe.toString(), kdump.toString()).ok().stdout();
+            assertTrue(uts.contains("release " + org.vmcorefs.machine.synthetic.SyntheticSystem.OS_RELEASE), uts);
+            // -d 31 kept the kernel's pages and dropped the free (unpopulated) blocks, user and cache pages.
+            long ram = 1L << 30;
+            assertTrue(Files.size(dumps.get(0)) < ram / 3, "filtered: " + Files.size(dumps.get(0)));
+            // A quarter of the blocks hold data; the free ones (buddy pages in mem_map) are never read, not
+            // even to see that they are zero.
+            long read = m.stats().path("files").path("/proc/vmcore").path("bytesRead").asLong();
+            assertTrue(read > ram / 8 && read < ram * 4 / 10, "makedumpfile skipped the free pages: read " + read);
+        }
+    }
+
     @Test
     void thePathsAreThereInsideOnlyAndTheStatusIsTheCommands() throws Exception {
         assumeTrue(!Files.exists(Path.of("/proc/vmcore")), "this machine has a /proc/vmcore of its own");
@@ -167,6 +220,65 @@ class RunClientsTest {
             run(m, 300, Mounted.LAUNCHER + " save --progress none / " + inside).ok();
             assertEquals(Files.size(outside), Files.size(inside));
             assertEquals(-1L, Files.mismatch(outside, inside), "the same bytes");
+        }
+    }
+
+    /**
+     * An ordinary user (as root: user nobody through setpriv) mounts and runs a tool at the real paths through a
+     * user namespace. What the machine allows decides which outcome is right, and each is checked, none
+     * skipped: without read-write access to /dev/fuse the mount fails and says so; with it the mount works, and
+     * {@code run} either works or, where the kernel forbids user namespaces, says that (exit 125).
+     */
+    @Test
+    void anOrdinaryUserMountsAndRunsWhereTheSystemAllowsIt() throws Exception {
+        boolean root = "0".equals(Exec.run(10, "id", "-u").ok().stdout().trim());
+        List<String> as = new ArrayList<>(List.of("env", "-u", "XDG_RUNTIME_DIR", "HOME=/tmp"));
+        if (root) {
+            Requirements.tool("setpriv");
+            as.addAll(0, List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"));
+        }
+        Path dir = Files.createTempDirectory(Path.of("/tmp"), "vmcorefs-user-");
+        try {
+            Path mnt = Files.createDirectory(dir.resolve("mnt"));
+            if (root) {
+                Exec.run(10, "chown", "-R", "65534:65534", dir.toString()).ok();
+                Exec.run(10, "chmod", "755", dir.toString()).ok();
+            }
+            java.util.function.Function<List<String>, Exec.Result> user = cmd -> {
+                List<String> all = new ArrayList<>(as);
+                all.addAll(cmd);
+                return Exec.run(120, null, all);
+            };
+            boolean fuseOpen = user.apply(List.of("sh", "-c", "test -r /dev/fuse && test -w /dev/fuse")).exit() == 0;
+            Exec.Result mount = user.apply(List.of(Mounted.LAUNCHER.toString(), "mount", "--memory", "256M",
+                    mnt.toString()));
+            try {
+                if (!fuseOpen) {
+                    assertEquals(1, mount.exit(), mount.all());
+                    assertTrue(mount.stderr().contains("/dev/fuse (") && mount.stderr().contains("is not open to this user"),
+                            "the refusal names /dev/fuse and its mode: " + mount.all());
+                    return;
+                }
+                assertEquals(0, mount.exit(), "the user has /dev/fuse, so the mount must work: " + mount.all());
+                boolean userns = user.apply(List.of("unshare", "--user", "--map-root-user", "--mount", "true")).exit() == 0;
+                Exec.Result r = user.apply(List.of(Mounted.LAUNCHER.toString(), "run", mnt.toString(), "--", "sh", "-c",
+                        "head -c 4 /proc/vmcore | od -An -c; id -u"));
+                if (userns) {
+                    assertEquals(0, r.exit(), r.all());
+                    assertTrue(r.stdout().contains("177   E   L   F"), r.all());
+                } else {
+                    assertEquals(125, r.exit(), r.all());
+                    assertTrue(r.stderr().contains("does not let"), r.all());
+                }
+            } finally {
+                if (mount.exit() == 0) {
+                    user.apply(List.of(Mounted.LAUNCHER.toString(), "unmount", mnt.toString()));
+                }
+            }
+        } finally {
+            try (Stream<Path> w = Files.walk(dir)) {
+                w.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
         }
     }
 

@@ -22,7 +22,8 @@ final class RawImage {
         Architecture arch = context.architecture();
         Instant crashTime = context.crashTime() != null ? context.crashTime() : MachineSpec.DEFAULT_CRASH_TIME;
         CrashedSystem s = context.synthetic().of(arch, crashTime);
-        return new CrashedSystem(arch, List.of(new MemoryRange(0, image.size())), image.memory(), s.cpus(), s.kernel(),
+        return new CrashedSystem(arch, List.of(new MemoryRange(0, image.size())), image.memory(), s.cpus(),
+                s.kernel().withVmcoreinfo(""),
                 crashTime, "raw image " + image.path() + " (" + image.size() + " bytes)");
     }
 }

@@ -169,13 +169,28 @@ public final class Layout {
         if (offset < 0 || offset >= end) {
             return;
         }
-        for (int i = indexOf(offset); i < segments.length && segments[i].offset < end; i++) {
+        for (int i = segmentAt(offset); i < segments.length && segments[i].offset < end; i++) {
             Segment s = segments[i];
             if (s.source instanceof MemorySource m) {
                 long from = Math.max(offset, s.offset);
                 sink.memory(m.address() + from - s.offset, Math.min(end, s.end()) - from);
             }
         }
+    }
+
+    /** The segment holding {@code offset} (segments and pieces differ where a segment's memory has several leaves). */
+    private int segmentAt(long offset) {
+        int lo = 0;
+        int hi = segments.length - 1;
+        while (lo < hi) {
+            int mid = (lo + hi + 1) >>> 1;
+            if (segments[mid].offset <= offset) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        return lo;
     }
 
     private int indexOf(long offset) {

@@ -113,7 +113,9 @@ final class FuseServer {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(c.readyTimeout);
         while (!Mounts.isMounted(mp)) {
             if (!loop.isAlive() || System.nanoTime() > deadline) {
-                System.err.println("vmcorefs: the mount of " + mp + " did not come up (is /dev/fuse available?)");
+                String why = fuseDeviceProblem();
+                System.err.println("vmcorefs: the mount of " + mp + " did not come up ("
+                        + (why != null ? why : "is /dev/fuse available?") + ")");
                 return ExitCode.FAILED;
             }
             Thread.sleep(5);
@@ -131,5 +133,27 @@ final class FuseServer {
         loop.join();
         LOG.info("unmounted {}", mp);
         return ExitCode.OK;
+    }
+
+    /**
+     * Why this process cannot use /dev/fuse, or null when it can: libfuse opens the device itself and only
+     * falls back to the setuid fusermount3 when mount(2) is refused, not when the open is.
+     */
+    static String fuseDeviceProblem() {
+        java.nio.file.Path dev = java.nio.file.Path.of("/dev/fuse");
+        if (!java.nio.file.Files.exists(dev)) {
+            return "there is no /dev/fuse: load the module (modprobe fuse) or give the container the device";
+        }
+        if (!java.nio.file.Files.isReadable(dev) || !java.nio.file.Files.isWritable(dev)) {
+            String mode;
+            try {
+                mode = java.nio.file.attribute.PosixFilePermissions.toString(java.nio.file.Files.getPosixFilePermissions(dev));
+            } catch (java.io.IOException | UnsupportedOperationException e) {
+                mode = "?";
+            }
+            return "/dev/fuse (" + mode + ") is not open to this user; libfuse needs read and write access to it, "
+                    + "which Debian's udev rule gives everyone (mode 0666; as root: chmod 0666 /dev/fuse)";
+        }
+        return null;
     }
 }

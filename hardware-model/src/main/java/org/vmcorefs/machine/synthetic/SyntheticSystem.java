@@ -42,8 +42,39 @@ public final class SyntheticSystem {
         return ram;
     }
 
-    /** A crashed x86_64 system with synthetic memory and registers. */
+    /** A crashed x86_64 system with synthetic memory and registers (and no kernel data: see the overload). */
     public static CrashedSystem x86_64(long size, int cpus, SyntheticMemory memory, long kaslrOffset,
+            Instant crashTime) {
+        return x86_64(size, cpus, memory, kaslrOffset, crashTime, null);
+    }
+
+    /**
+     * A crashed x86_64 system with synthetic memory and registers; with {@code crashkernel} (its reservation,
+     * possibly empty) also the kernel's data that dump tools read ({@link SyntheticX86Kernel}: page tables,
+     * struct pages, the printk log) and the VMCOREINFO that points at it.
+     */
+    public static CrashedSystem x86_64(long size, int cpus, SyntheticMemory memory, long kaslrOffset,
+            Instant crashTime, MemoryRange crashkernel) {
+        CrashedSystem plain = x86_64Plain(size, cpus, memory, kaslrOffset, crashTime);
+        SyntheticX86Kernel data = crashkernel == null ? null
+                : SyntheticX86Kernel.of(memory, plain.ram(), crashkernel, plain.kernel(), crashTime);
+        if (data == null) {
+            return plain;
+        }
+        return plain.withMemory(data.over(memory)).withKernel(plain.kernel().withVmcoreinfo(data.vmcoreinfo()));
+    }
+
+    /**
+     * The kernel data {@link #x86_64(long, int, SyntheticMemory, long, Instant, MemoryRange)} lays over
+     * {@code memory}, or null where there is none: the reference whose {@code byteAt} tests check reads against.
+     */
+    public static SyntheticX86Kernel x86Kernel(long size, SyntheticMemory memory, long kaslrOffset,
+            Instant crashTime, MemoryRange crashkernel) {
+        CrashedSystem plain = x86_64Plain(size, 1, memory, kaslrOffset, crashTime);
+        return SyntheticX86Kernel.of(memory, plain.ram(), crashkernel, plain.kernel(), crashTime);
+    }
+
+    private static CrashedSystem x86_64Plain(long size, int cpus, SyntheticMemory memory, long kaslrOffset,
             Instant crashTime) {
         List<MemoryRange> ram = x86Ram(size);
         long textVirtual = Architecture.X86_64.kernelTextBase() + kaslrOffset;

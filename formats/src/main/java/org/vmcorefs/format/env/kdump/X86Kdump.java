@@ -67,7 +67,14 @@ public final class X86Kdump implements CaptureEnvironment {
 
     @Override
     public CrashedSystem synthetic(MachineSpec spec, SyntheticMemory memory, Instant crashTime) {
-        return SyntheticSystem.x86_64(spec.memorySize(), spec.cpus(), memory, spec.kaslrOffset(), crashTime);
+        if (spec.kernel() != null) {
+            // A planted kernel replaces the synthetic one, and with it the data the synthetic one describes.
+            return SyntheticSystem.x86_64(spec.memorySize(), spec.cpus(), memory, spec.kaslrOffset(), crashTime);
+        }
+        // The crashed kernel reserved the crashkernel region at boot, so its own allocations lie outside it.
+        List<MemoryRange> ram = SyntheticSystem.x86Ram(spec.memorySize());
+        MemoryRange ck = spec.option(CRASHKERNEL.name()) != null ? crashkernel(spec, ram) : Kdump.defaultCrashkernel(ram);
+        return SyntheticSystem.x86_64(spec.memorySize(), spec.cpus(), memory, spec.kaslrOffset(), crashTime, ck);
     }
 
     @Override

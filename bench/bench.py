@@ -564,7 +564,7 @@ def main():
     header = (f"# vmcorefs benchmark results\n\n{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
               f"{os.cpu_count()} cores ({cpu}), kernel {os.uname().release}; medians of {args.rounds} runs after "
               f"a warm-up, the systems alternating; load average {min(LOADS + [loadavg()]):.1f}-{max(LOADS):.1f} "
-              f"over the run{' (the machine was busy: absolute figures are noisy, ratios less so)' if max(LOADS) > 0.7 else ''}."
+              f"over the run{' (the machine was busy: absolute figures are noisy, ratios less so)' if max(LOADS) > 2.5 else ''}."
               f"\nCommand: `make bench` "
               f"(`bench/bench.py --rounds {args.rounds} --only {args.only}`).")
     md = t.markdown(header)

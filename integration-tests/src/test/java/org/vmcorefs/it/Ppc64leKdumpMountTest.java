@@ -122,24 +122,48 @@ class Ppc64leKdumpMountTest {
             Exec.Result cmp = Exec.run(600, "cmp", real.toString(), mounted.toString());
             assertEquals(0, cmp.exit(), cmp.all());
 
-            Requirements.tool("drgn");
-            Path vmlinux = PowerKdumpChecks.fixture("vmlinux");
-            String log = Files.readString(PowerKdumpChecks.fixture("kdump-console.log"), StandardCharsets.ISO_8859_1);
-            Matcher pid = Pattern.compile("FIXTURE-MARKER-42 sleep_pid=(\\d+)").matcher(log);
-            assertTrue(pid.find(), "no sleep_pid in the console log");
-            Path script = Files.createTempFile("vmcorefs-drgn", ".py");
-            try {
-                Files.writeString(script, "from drgn.helpers.linux.pid import for_each_task\n"
-                        + "print(prog['init_uts_ns'].name.release.string_().decode())\n"
-                        + "print(sorted(t.pid.value_() for t in for_each_task(prog) "
-                        + "if t.comm.string_().decode() == 'sleep'))\n");
-                String out = Exec.run(300, null, List.of("drgn", "-q", "-c", mounted.toString(), "-s",
-                        vmlinux.toString(), "--main-symbols", script.toString())).ok().stdout();
-                String release = Files.readString(PowerKdumpChecks.fixture("KVER")).trim();
-                assertEquals(release + "\n[" + pid.group(1) + "]", out.trim(), "drgn through the mount");
-            } finally {
-                Files.deleteIfExists(script);
+            assertDrgnSeesTheKernel(mounted, "kdump-console.log");
+        }
+    }
+
+    /** drgn (with the vmlinux) through {@code mounted}: the kernel release and the sleep task the console log names. */
+    static void assertDrgnSeesTheKernel(Path mounted, String consoleLog) throws IOException {
+        Requirements.tool("drgn");
+        Path vmlinux = PowerKdumpChecks.fixture("vmlinux");
+        String log = Files.readString(PowerKdumpChecks.fixture(consoleLog), StandardCharsets.ISO_8859_1);
+        Matcher pid = Pattern.compile("FIXTURE-MARKER-42 sleep_pid=(\\d+)").matcher(log);
+        assertTrue(pid.find(), "no sleep_pid in " + consoleLog);
+        Path script = Files.createTempFile("vmcorefs-drgn", ".py");
+        try {
+            Files.writeString(script, "from drgn.helpers.linux.pid import for_each_task\n"
+                    + "print(prog['init_uts_ns'].name.release.string_().decode())\n"
+                    + "print(sorted(t.pid.value_() for t in for_each_task(prog) "
+                    + "if t.comm.string_().decode() == 'sleep'))\n");
+            String out = Exec.run(300, null, List.of("drgn", "-q", "-c", mounted.toString(), "-s",
+                    vmlinux.toString(), "--main-symbols", script.toString())).ok().stdout();
+            String release = Files.readString(PowerKdumpChecks.fixture("KVER")).trim();
+            assertEquals(release + "\n[" + pid.group(1) + "]", out.trim(), "drgn through " + mounted);
+        } finally {
+            Files.deleteIfExists(script);
+        }
+    }
+
+    /**
+     * QEMU's ppc64 dumps carry no VMCOREINFO note; with --vmlinux the replay finds the kernel's own through its
+     * vmcoreinfo_note pointer, so drgn opens the QEMU dump replayed in either profile as the crashed kernel.
+     */
+    @Test
+    void qemuDumpWithItsVmlinuxReadsInDrgnInBothProfiles() throws Exception {
+        Path vmlinux = PowerKdumpChecks.fixture("vmlinux");
+        for (String profile : List.of("ppc64le-kdump", "ppc64le-fadump")) {
+            try (Mounted m = Mounted.mount("--profile", profile, "--image", PowerKdumpChecks.fixture("guest.elf")
+                    .toString(), "--vmlinux", vmlinux.toString())) {
+                assertDrgnSeesTheKernel(m.path("proc/vmcore"), "guest-console.log");
             }
+        }
+        // Without it the replay cannot know where the note is, and says so.
+        try (Mounted m = Mounted.mount("--image", PowerKdumpChecks.fixture("guest.elf").toString())) {
+            assertTrue(m.log().contains("vmcoreinfo_note"), m.log());
         }
     }
 

@@ -221,8 +221,8 @@ public final class ElfCoreReader {
         Instant crashTime = info.containsKey("CRASHTIME")
                 ? Instant.ofEpochSecond(Long.parseLong(info.get("CRASHTIME").trim()))
                 : image.modified();
-        return S390HypervisorDump.complete(new CrashedSystem(arch, ram, mem, cpus, kernel, crashTime,
-                String.format("ELF core %s (%s, %d PT_LOADs, %d CPUs)", path, arch.linuxName(), ram.size(), cpus.size())));
+        return PowerQemuDump.complete(S390HypervisorDump.complete(new CrashedSystem(arch, ram, mem, cpus, kernel, crashTime,
+                String.format("ELF core %s (%s, %d PT_LOADs, %d CPUs)", path, arch.linuxName(), ram.size(), cpus.size()))), symbols);
     }
 
     /**

@@ -189,9 +189,9 @@ public final class KdumpCompressedReader {
         String crashTime = info.getOrDefault("CRASHTIME", "").trim();
         Instant time = crashTime.matches("[0-9]+") ? Instant.ofEpochSecond(Long.parseLong(crashTime))
                 : h.getLong(TIMESTAMP) != 0 ? Instant.ofEpochSecond(h.getLong(TIMESTAMP)) : image.modified();
-        return S390HypervisorDump.complete(new CrashedSystem(arch, ram, pages, cpus, kernel, time, String.format(
+        return PowerQemuDump.complete(S390HypervisorDump.complete(new CrashedSystem(arch, ram, pages, cpus, kernel, time, String.format(
                 "kdump-compressed %s (header version %d, %d-byte pages, %d dumped, %d CPUs)", path, version,
-                blockSize, pages.dumpedPages(), cpus.size())));
+                blockSize, pages.dumpedPages(), cpus.size()))), symbols);
     }
 
     /**

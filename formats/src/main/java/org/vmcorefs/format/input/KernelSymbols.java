@@ -35,7 +35,7 @@ public final class KernelSymbols {
     private static final Logger LOG = LoggerFactory.getLogger(KernelSymbols.class);
     /** The symbols the replay uses: the text segment's bounds and each architecture's current task. */
     static final Set<String> WANTED = Set.of("_text", "_stext", "_end", "__per_cpu_offset", "__per_cpu_start",
-            "__per_cpu_end", "current_task", "pcpu_hot", "__entry_task", "runqueues", "init_task");
+            "__per_cpu_end", "current_task", "pcpu_hot", "__entry_task", "runqueues", "init_task", "vmcoreinfo_note");
     /** The struct members the replay uses, as "struct.member". */
     static final Set<String> MEMBERS = Set.of("task_struct.pid", "rq.curr", "pcpu_hot.current_task");
     static final int SHT_SYMTAB = 2;

@@ -115,11 +115,19 @@ public final class S390DumpReader {
     static String vmcoreinfo(PhysicalMemory memory, long size) throws DumpException {
         ByteBuffer p = ByteBuffer.allocate(8).order(ByteOrder.BIG_ENDIAN);
         memory.read(S390Vmcoreinfo.LC_VMCORE_INFO, p);
-        long note = p.getLong(0);
+        return vmcoreinfoNote(memory, p.getLong(0), size, ByteOrder.BIG_ENDIAN);
+    }
+
+    /**
+     * The text of the VMCOREINFO ELF note at physical address {@code note} (namesz, descsz and type in
+     * {@code order}, then "VMCOREINFO", then the text), or "" if no such note is there.
+     */
+    static String vmcoreinfoNote(PhysicalMemory memory, long note, long size, ByteOrder order)
+            throws DumpException {
         if (note <= 0 || note + 24 > size) {
             return "";
         }
-        ByteBuffer hdr = ByteBuffer.allocate(24).order(ByteOrder.BIG_ENDIAN);
+        ByteBuffer hdr = ByteBuffer.allocate(24).order(order);
         memory.read(note, hdr);
         int namesz = hdr.getInt(0);
         int descsz = hdr.getInt(4);

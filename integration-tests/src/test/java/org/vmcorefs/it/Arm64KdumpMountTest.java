@@ -14,8 +14,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -107,15 +105,7 @@ class Arm64KdumpMountTest {
         assertTrue(out.contains("CORE (Core file)"), out);
         assertTrue(out.contains("AArch64"), out);
         assertTrue(out.contains("little endian"), out);
-        List<String[]> rows = new ArrayList<>();
-        for (String line : out.split("\n")) {
-            String t = line.trim();
-            if (t.startsWith("NOTE ") || t.startsWith("LOAD ")) {
-                String[] f = t.split("\\s+");
-                String flags = String.join(" ", Arrays.copyOfRange(f, 6, f.length - 1));
-                rows.add(new String[] {f[0], f[1], f[2], f[3], f[4], f[5], flags, f[f.length - 1]});
-            }
-        }
+        List<String[]> rows = Readelf.segments(out);
         // PT_NOTE, kernel image, linear map below the 256M reservation under 4 GiB, linear map from 4 GiB.
         assertEquals(4, rows.size(), out);
         assertEquals("NOTE", rows.get(0)[0]);
@@ -139,13 +129,12 @@ class Arm64KdumpMountTest {
             cursor += hex(r[4]);
         }
         assertEquals(cursor, Files.size(vmcore));
-        Matcher notes = Pattern.compile("^\\s+(\\S+)\\s+0x(\\p{XDigit}+)\\s+(.*)$", Pattern.MULTILINE)
-                .matcher(out.substring(out.indexOf("Displaying notes")));
         List<String> owners = new ArrayList<>();
-        while (notes.find()) {
-            owners.add(notes.group(1));
-            if (notes.group(1).equals("CORE")) {
-                assertEquals(392, Integer.parseInt(notes.group(2), 16), "arm64 NT_PRSTATUS of 392 bytes");
+        for (String note : Readelf.notes(out)) {
+            String[] n = note.split(" ");
+            owners.add(n[0]);
+            if (n[0].equals("CORE")) {
+                assertEquals(392, Integer.parseInt(n[1]), "arm64 NT_PRSTATUS of 392 bytes");
             }
         }
         assertEquals(List.of("CORE", "CORE", "CORE", "CORE", "VMCOREINFO"), owners);

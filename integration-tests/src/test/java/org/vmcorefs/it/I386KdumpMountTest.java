@@ -14,8 +14,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -82,31 +80,6 @@ class I386KdumpMountTest {
         return Long.parseUnsignedLong(s.replaceFirst("^0x", ""), 16);
     }
 
-    /** readelf -l's rows: type, offset, vaddr, paddr, filesz, memsz, flags, align. */
-    static List<String[]> segments(String readelf) {
-        List<String[]> rows = new ArrayList<>();
-        for (String line : readelf.split("\n")) {
-            String t = line.trim();
-            if (t.startsWith("NOTE ") || t.startsWith("LOAD ")) {
-                String[] f = t.split("\\s+");
-                String flags = String.join(" ", Arrays.copyOfRange(f, 6, f.length - 1));
-                rows.add(new String[] {f[0], f[1], f[2], f[3], f[4], f[5], flags, f[f.length - 1]});
-            }
-        }
-        return rows;
-    }
-
-    /** The note owners and descriptor sizes readelf -n lists. */
-    static List<String> notes(String readelf) {
-        Matcher n = Pattern.compile("^\\s+(\\S+)\\s+0x(\\p{XDigit}+)\\s+(.*)$", Pattern.MULTILINE)
-                .matcher(readelf.substring(readelf.indexOf("Displaying notes")));
-        List<String> out = new ArrayList<>();
-        while (n.find()) {
-            out.add(n.group(1) + " " + Integer.parseInt(n.group(2), 16));
-        }
-        return out;
-    }
-
     private List<CpuState> modelCpus() {
         return SyntheticI386.system(MEMORY, CPUS, memory, Instant.ofEpochSecond(CRASH_TIME)).cpus();
     }
@@ -131,7 +104,7 @@ class I386KdumpMountTest {
         assertTrue(out.contains("CORE (Core file)"), out);
         assertTrue(out.contains("Size of this header:               52 (bytes)"), out);
         assertTrue(out.contains("Size of program headers:           32 (bytes)"), out);
-        List<String[]> rows = segments(out);
+        List<String[]> rows = Readelf.segments(out);
         // The default reservation for 1 GiB: 128 MiB, 16 MiB-aligned, as high as possible below 512 MiB.
         long ckStart = 0x18000000L;
         long ckEnd = ckStart + 128 * MIB;
@@ -158,9 +131,9 @@ class I386KdumpMountTest {
             cursor += (hex(r[3]) + hex(r[4]) + 4095) / 4096 * 4096 - hex(r[3]) / 4096 * 4096;
         }
         assertEquals(cursor, Files.size(vmcore));
-        assertEquals(List.of("CORE 144", "CORE 144", "CORE 144"), notes(out).subList(0, CPUS), out);
-        assertTrue(notes(out).get(CPUS).startsWith("VMCOREINFO "), out);
-        assertEquals(CPUS + 1, notes(out).size());
+        assertEquals(List.of("CORE 144", "CORE 144", "CORE 144"), Readelf.notes(out).subList(0, CPUS), out);
+        assertTrue(Readelf.notes(out).get(CPUS).startsWith("VMCOREINFO "), out);
+        assertEquals(CPUS + 1, Readelf.notes(out).size());
         assertEquals("1", Exec.run(60, "sh", "-c", "head -c 8192 '" + vmcore + "' | grep -a -c -F 'CONFIG_X86_PAE=y'")
                 .ok().stdout().trim());
     }
@@ -248,7 +221,7 @@ class I386KdumpMountTest {
             String out = Exec.run(60, "readelf", "-h", "-l", "-W", big.path("proc/vmcore").toString()).ok().stdout();
             assertTrue(out.contains("ELF64"), out);
             assertTrue(out.contains("Intel 80386"), out);
-            List<String[]> rows = segments(out);
+            List<String[]> rows = Readelf.segments(out);
             assertEquals(0x00000000c0001000L, hex(rows.get(1)[2]), out);
             String[] last = rows.get(rows.size() - 1);
             assertEquals(1L << 32, hex(last[3]), out);
@@ -278,11 +251,11 @@ class I386KdumpMountTest {
             Path v = m64.path("proc/vmcore");
             String out = Exec.run(60, "readelf", "-h", "-l", "-n", "-W", v.toString()).ok().stdout();
             assertTrue(out.contains("ELF64"), out);
-            List<String[]> rows = segments(out);
+            List<String[]> rows = Readelf.segments(out);
             assertEquals(5, rows.size(), out);
             assertEquals(PAGE_OFFSET + MIB, hex(rows.get(2)[2]), out);
             assertEquals(-1L, hex(rows.get(4)[2]), out);
-            assertEquals(List.of("CORE 144", "CORE 144", "CORE 144"), notes(out).subList(0, CPUS));
+            assertEquals(List.of("CORE 144", "CORE 144", "CORE 144"), Readelf.notes(out).subList(0, CPUS));
             String gdb = Exec.run(120, "gdb", "-nx", "-batch", "-ex", "set architecture i386", "-ex",
                     "core-file " + v, "-ex", "thread apply all info registers eip esp").ok().stdout();
             Map<Integer, Map<String, Long>> cpus = Gdb.registersByCpu(gdb);
@@ -408,7 +381,7 @@ class I386KdumpMountTest {
             assertEquals("i386-kdump", r.stats().get("profile").asText());
             String out = Exec.run(60, "readelf", "-h", "-l", "-W", v.toString()).ok().stdout();
             assertTrue(out.contains("ELF32") && out.contains("Intel 80386"), out);
-            String[] low = segments(out).stream().filter(row -> row[0].equals("LOAD") && hex(row[3]) <= MIB
+            String[] low = Readelf.segments(out).stream().filter(row -> row[0].equals("LOAD") && hex(row[3]) <= MIB
                     && hex(row[3]) + hex(row[4]) > MIB).findFirst().orElseThrow();
             assertEquals(PAGE_OFFSET, hex(low[2]) - hex(low[3]), "lowmem at PAGE_OFFSET + paddr: " + out);
             assertEquals("Architecture.I386\n" + release, drgnRelease(v, vmlinux));

@@ -12,8 +12,6 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.vmcorefs.machine.Architecture;
 import org.vmcorefs.machine.CpuState;
 import org.vmcorefs.machine.memory.SyntheticMemory;
@@ -70,15 +68,7 @@ final class PowerKdumpChecks {
         assertTrue(out.contains("CORE (Core file)"), out);
         assertTrue(out.contains("PowerPC64"), out);
         assertTrue(out.contains(arch == Architecture.PPC64LE ? "little endian" : "big endian"), out);
-        List<String[]> rows = new ArrayList<>();
-        for (String line : out.split("\n")) {
-            String t = line.trim();
-            if (t.startsWith("NOTE ") || t.startsWith("LOAD ")) {
-                String[] f = t.split("\\s+");
-                String flags = String.join(" ", Arrays.copyOfRange(f, 6, f.length - 1));
-                rows.add(new String[] {f[0], f[1], f[2], f[3], f[4], f[5], flags, f[f.length - 1]});
-            }
-        }
+        List<String[]> rows = Readelf.segments(out);
         assertEquals(1 + expect.length, rows.size(), out);
         assertEquals("NOTE", rows.get(0)[0]);
         assertEquals(KB64, hex(rows.get(0)[1]), "notes at the first 64 KiB boundary, as the kernel puts them");
@@ -96,13 +86,12 @@ final class PowerKdumpChecks {
             cursor += hex(r[4]);
         }
         assertEquals(cursor, Files.size(vmcore));
-        Matcher notes = Pattern.compile("^\\s+(\\S+)\\s+0x(\\p{XDigit}+)\\s+(.*)$", Pattern.MULTILINE)
-                .matcher(out.substring(out.indexOf("Displaying notes")));
         List<String> owners = new ArrayList<>();
-        while (notes.find()) {
-            owners.add(notes.group(1));
-            if (notes.group(1).equals("CORE")) {
-                assertEquals(504, Integer.parseInt(notes.group(2), 16), "ppc64 NT_PRSTATUS of 504 bytes");
+        for (String note : Readelf.notes(out)) {
+            String[] n = note.split(" ");
+            owners.add(n[0]);
+            if (n[0].equals("CORE")) {
+                assertEquals(504, Integer.parseInt(n[1]), "ppc64 NT_PRSTATUS of 504 bytes");
             }
         }
         List<String> want = new ArrayList<>();

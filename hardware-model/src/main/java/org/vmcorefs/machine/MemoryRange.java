@@ -33,6 +33,11 @@ public record MemoryRange(long start, long size) {
         return size == 0;
     }
 
+    /** Whether {@code range} lies wholly inside one of {@code ranges}. */
+    public static boolean insideOne(List<MemoryRange> ranges, MemoryRange range) {
+        return ranges.stream().anyMatch(r -> r.start <= range.start && range.end() <= r.end());
+    }
+
     /** This range with {@code cut} taken out: zero, one or two pieces. */
     public List<MemoryRange> minus(MemoryRange cut) {
         List<MemoryRange> out = new ArrayList<>(2);

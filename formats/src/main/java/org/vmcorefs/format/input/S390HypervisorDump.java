@@ -13,6 +13,7 @@ import org.vmcorefs.machine.CpuState;
 import org.vmcorefs.machine.CrashedSystem;
 import org.vmcorefs.machine.DumpException;
 import org.vmcorefs.machine.KernelInfo;
+import org.vmcorefs.machine.MemoryRange;
 import org.vmcorefs.machine.mechanism.S390SaveArea;
 import org.vmcorefs.machine.synthetic.SyntheticS390;
 
@@ -50,8 +51,8 @@ final class S390HypervisorDump {
         Set<Long> prefixes = new HashSet<>();
         for (CpuState cpu : system.cpus()) {
             long p = cpu.get("prefix");
-            boolean inRam = system.ram().stream().anyMatch(r -> r.start() <= p + S390SaveArea.BASE
-                    && p + S390SaveArea.BASE + S390SaveArea.SIZE <= r.end());
+            boolean inRam = MemoryRange.insideOne(system.ram(),
+                    new MemoryRange(p + S390SaveArea.BASE, S390SaveArea.SIZE));
             if (p != 0 && p % LOWCORE_ALIGN == 0 && inRam && prefixes.add(p)) {
                 cpus.add(cpu);
             } else {

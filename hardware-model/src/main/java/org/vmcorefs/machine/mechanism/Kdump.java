@@ -105,8 +105,7 @@ public final class Kdump {
     }
 
     private static void checkInsideRam(CrashedSystem system, MemoryRange crashkernel) {
-        if (!crashkernel.isEmpty() && system.ram().stream().noneMatch(
-                r -> r.start() <= crashkernel.start() && crashkernel.end() <= r.end())) {
+        if (!crashkernel.isEmpty() && !MemoryRange.insideOne(system.ram(), crashkernel)) {
             throw new IllegalArgumentException("crashkernel " + crashkernel + " is not inside one RAM range");
         }
     }

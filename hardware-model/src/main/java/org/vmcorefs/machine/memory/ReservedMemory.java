@@ -126,6 +126,6 @@ public final class ReservedMemory {
     }
 
     private boolean covered(MemoryRange range) {
-        return reserved.stream().anyMatch(r -> r.start() <= range.start() && range.end() <= r.end());
+        return MemoryRange.insideOne(reserved, range);
     }
 }

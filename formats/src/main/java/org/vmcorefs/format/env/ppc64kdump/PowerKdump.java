@@ -147,7 +147,7 @@ public final class PowerKdump implements CaptureEnvironment {
     static MemoryRange defaultCrashkernel(List<MemoryRange> ram) {
         long size = Kdump.defaultCrashkernelSize(ram);
         MemoryRange r = new MemoryRange(LPAR_CRASH_BASE, size);
-        return size > 0 && inRam(ram, r) ? r : new MemoryRange(0, 0);
+        return size > 0 && MemoryRange.insideOne(ram, r) ? r : new MemoryRange(0, 0);
     }
 
     /**
@@ -166,7 +166,7 @@ public final class PowerKdump implements CaptureEnvironment {
             }
             long start = parts.length == 2 ? roundUp(ByteSize.parse(parts[1]), page) : LPAR_CRASH_BASE;
             MemoryRange r = new MemoryRange(start, size);
-            if (ram != null && !inRam(ram, r)) {
+            if (ram != null && !MemoryRange.insideOne(ram, r)) {
                 throw new IllegalArgumentException(String.format("0x%x-0x%x is not inside the RAM "
                         + "(the kernel would not reserve it)", r.start(), r.end()));
             }
@@ -182,10 +182,6 @@ public final class PowerKdump implements CaptureEnvironment {
 
     private static long roundUp(long v, long a) {
         return (v + a - 1) / a * a;
-    }
-
-    private static boolean inRam(List<MemoryRange> ram, MemoryRange r) {
-        return ram.stream().anyMatch(x -> x.start() <= r.start() && r.end() <= x.end());
     }
 
     /**

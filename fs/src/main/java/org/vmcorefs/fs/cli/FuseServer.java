@@ -65,6 +65,8 @@ final class FuseServer {
             return ExitCode.FAILED;
         }
         about.put("fuse", fuse3 ? 3 : 2);
+        boolean ownLoop = fuse3 && !c.libfuseLoop && !c.multithreaded;
+        about.put("requestLoop", !fuse3 ? "jnr-fuse" : ownLoop ? "vmcorefs" : "libfuse");
         Fuse3Mount fs3 = fuse3 ? new Fuse3Mount(tree, stats, user.getUid(), user.getGid(), !c.pageCache, splice)
                 : null;
         VmcoreFs fs = fuse3 ? null : new VmcoreFs(tree, stats, user.getUid(), user.getGid(), !c.pageCache,
@@ -86,7 +88,7 @@ final class FuseServer {
         Thread loop = new Thread(() -> {
             try {
                 if (fs3 != null) {
-                    fs3.serve(mp, c.allowOther, c.multithreaded, c.debugFuse);
+                    fs3.serve(mp, c.allowOther, c.multithreaded, ownLoop, c.debugFuse);
                 } else {
                     fs.mount(mp, true, c.debugFuse, opts.toArray(new String[0]));
                 }

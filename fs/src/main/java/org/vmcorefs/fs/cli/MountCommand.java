@@ -134,6 +134,13 @@ final class MountCommand implements Callable<Integer> {
                     + "machines without libfuse 3). Default: 3 where libfuse3.so.3 loads, else 2.")
     String fuse;
 
+    @Option(names = "--libfuse-loop",
+            description = "With --fuse 3: let libfuse's own loop read the requests, every read then reaching "
+                    + "vmcorefs through a callback from native code. Default: vmcorefs reads /dev/fuse itself, "
+                    + "answers reads itself and hands the other requests to libfuse (faster: no callback per "
+                    + "read). --multithreaded always uses libfuse's loop.")
+    boolean libfuseLoop;
+
     @Option(names = "--no-splice",
             description = "Copy every read through vmcorefs. Default: bytes that come straight from the replayed "
                     + "image are handed to libfuse as the image's descriptor and offset, and the kernel moves them "

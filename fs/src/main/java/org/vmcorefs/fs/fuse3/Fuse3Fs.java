@@ -266,33 +266,71 @@ final class Fuse3Fs {
         }
         Scratch s = scratch.take();
         try {
-            reply(req, o, off, (int) Math.min(size, s.capacity), s);
-        } catch (Throwable e) {
-            stats.failed(o.path());
-            fuse.fuse_reply_err(req, -Failures.errno("read", o.path(), off, size, e));
+            int n;
+            try {
+                n = take(o, off, size, s);
+            } catch (Throwable e) {
+                stats.failed(o.path());
+                fuse.fuse_reply_err(req, -Failures.errno("read", o.path(), off, size, e));
+                return;
+            }
+            if (s.runFd != Descriptors.NO_FD) {
+                FuseBufvec.setFd(s.bufvec, s.runFd, s.runOffset, n);
+                fuse.fuse_reply_data(req, s.bufvec, 0);
+            } else {
+                fuse.fuse_reply_buf(req, s.buffer, n);
+            }
+        } finally {
+            scratch.give(s);
+        }
+    }
+
+    /** The same read, taken off /dev/fuse by vmcorefs's own loop and answered through it. */
+    void read(RequestLoop loop, long unique, long fh, long off, long size) {
+        Handles.Open o = handles.get(fh);
+        if (o == null) {
+            loop.error(unique, Errno.ENOENT.value());
+            return;
+        }
+        if (off < 0) {
+            loop.error(unique, Errno.EINVAL.value());
+            return;
+        }
+        Scratch s = scratch.take();
+        try {
+            int n;
+            try {
+                n = take(o, off, size, s);
+            } catch (Throwable e) {
+                stats.failed(o.path());
+                loop.error(unique, -Failures.errno("read", o.path(), off, size, e));
+                return;
+            }
+            if (s.runFd != Descriptors.NO_FD) {
+                loop.spliced(unique, s, s.runFd, s.runOffset, n);
+            } else {
+                loop.data(unique, s, n);
+            }
         } finally {
             scratch.give(s);
         }
     }
 
     /**
-     * The one place that takes a read's bytes from the file and replies, with one lookup in the file: bytes that
-     * are one run of a backing file go back as that file's descriptor and offset (libfuse splices them); the
-     * others are read into the scratch buffer and copied out by fuse_reply_buf. Replies last, so that a failure
-     * before can still be answered with an errno.
+     * The one place that takes a read's bytes from the file, with one lookup in the file, and counts them:
+     * bytes that are one run of a backing file are left there ({@code s.runFd} and {@code s.runOffset} name
+     * them, for the reply to splice); the others are read into {@code s}'s buffer. The caller replies after,
+     * so that a failure here can still be answered with an errno.
      */
-    private void reply(long req, Handles.Open o, long off, int size, Scratch s) throws DumpException {
-        int n = o.opened().read(off, size, s.forRead(splice ? descriptors : null));
+    private int take(Handles.Open o, long off, long size, Scratch s) throws DumpException {
+        int n = o.opened().read(off, (int) Math.min(size, s.capacity), s.forRead(splice ? descriptors : null));
         if (s.runFd != Descriptors.NO_FD) {
-            FuseBufvec.setFd(s.bufvec, s.runFd, s.runOffset, n);
             stats.readByDescriptor(o.path(), n);
-            stats.touched(o.path(), off, n);
-            fuse.fuse_reply_data(req, s.bufvec, 0);
-            return;
+        } else {
+            stats.read(o.path(), n);
         }
-        stats.read(o.path(), n);
         stats.touched(o.path(), off, n);
-        fuse.fuse_reply_buf(req, s.buffer, n);
+        return n;
     }
 
     void write(long req, long ino, long buf, long size, long off, long fi) {

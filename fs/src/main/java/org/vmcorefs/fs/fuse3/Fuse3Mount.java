@@ -66,8 +66,10 @@ public final class Fuse3Mount {
      * Mounts at {@code mountPoint} and serves until unmounted; throws if the session cannot be made or mounted.
      *
      * @param multithreaded libfuse's pool of threads instead of one thread
+     * @param ownLoop vmcorefs reads the requests itself and answers reads itself ({@link RequestLoop});
+     *     ignored with {@code multithreaded}
      */
-    public void serve(Path mountPoint, boolean allowOther, boolean multithreaded, boolean debug) {
+    public void serve(Path mountPoint, boolean allowOther, boolean multithreaded, boolean ownLoop, boolean debug) {
         Runtime rt = Runtime.getSystemRuntime();
         List<String> args = new ArrayList<>(List.of("vmcorefs", "-o",
                 "fsname=vmcorefs,subtype=vmcorefs,default_permissions" + (allowOther ? ",allow_other" : "")));
@@ -96,10 +98,17 @@ public final class Fuse3Mount {
             if (fuse.fuse_session_mount(se, mountPoint.toAbsolutePath().toString()) != 0) {
                 throw new IllegalStateException("fuse_session_mount of " + mountPoint + " failed");
             }
-            LOG.info("libfuse 3 low-level loop on {} ({})", mountPoint, multithreaded ? "multi-threaded" : "one thread");
-            int rc = multithreaded ? fuse.fuse_session_loop_mt_31(se, 0) : fuse.fuse_session_loop(se);
-            LOG.info("libfuse 3 loop on {} ended ({})", mountPoint, rc);
-            fuse.fuse_session_unmount(se);
+            boolean own = ownLoop && !multithreaded;
+            Sys.get(); // loaded before the first request: a failure to load it fails the mount, not a read
+            LOG.info("libfuse 3 low-level session on {}: {}", mountPoint, own ? "vmcorefs's own request loop (one thread)"
+                    : multithreaded ? "libfuse's multi-threaded loop" : "libfuse's loop (one thread)");
+            try {
+                int rc = own ? new RequestLoop(fuse, se, fs).run()
+                        : multithreaded ? fuse.fuse_session_loop_mt_31(se, 0) : fuse.fuse_session_loop(se);
+                LOG.info("libfuse 3 loop on {} ended ({})", mountPoint, rc);
+            } finally {
+                fuse.fuse_session_unmount(se);
+            }
         } finally {
             fuse.fuse_session_destroy(se);
             java.lang.ref.Reference.reachabilityFence(ops);

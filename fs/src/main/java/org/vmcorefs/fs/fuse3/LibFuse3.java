@@ -20,6 +20,17 @@ public interface LibFuse3 {
 
     void fuse_session_unmount(long se);
 
+    /** The session's /dev/fuse descriptor (after fuse_session_mount). */
+    int fuse_session_fd(long se);
+
+    int fuse_session_exited(long se);
+
+    /** Processes one request read from the session's descriptor ({@code buf}: a struct fuse_buf). */
+    void fuse_session_process_buf(long se, long buf);
+
+    /** Replaces the session's I/O on {@code fd} with {@code io} (a struct fuse_custom_io), libfuse 3.14 on. */
+    int fuse_session_custom_io(long se, Pointer io, int fd);
+
     void fuse_session_destroy(long se);
 
     int fuse_reply_err(long req, int err);

@@ -18,6 +18,11 @@ final class Scratch implements ReadTarget {
     /** libfuse never splices a reply under two pages: smaller runs are copied. */
     private static final int MIN_RUN = 2 * 4096;
 
+    /** Room for a reply's fuse_out_header just before {@link #buffer}: the header and its data go out in one write. */
+    static final int HEADER = 16;
+    /** The fuse_out_header's place. */
+    final long header;
+    /** The reply's data, {@link #capacity} bytes. */
     final long buffer;
     final int capacity;
     private final ByteBuffer view;
@@ -27,11 +32,12 @@ final class Scratch implements ReadTarget {
 
     private Scratch(int capacity) {
         this.capacity = capacity;
-        this.buffer = IO.allocateMemory(capacity, false);
+        this.header = IO.allocateMemory(HEADER + (long) capacity, false);
+        this.buffer = header + HEADER;
         this.bufvec = IO.allocateMemory(FuseBufvec.SIZE, true);
         this.stat = IO.allocateMemory(Stat.SIZE, true);
         this.entry = IO.allocateMemory(FuseEntryParam.SIZE, true);
-        if (buffer == 0 || bufvec == 0 || stat == 0 || entry == 0) {
+        if (header == 0 || bufvec == 0 || stat == 0 || entry == 0) {
             throw new OutOfMemoryError("native memory for FUSE replies");
         }
         this.view = IO.newDirectByteBuffer(buffer, capacity);
@@ -75,7 +81,7 @@ final class Scratch implements ReadTarget {
     }
 
     private void free() {
-        IO.freeMemory(buffer);
+        IO.freeMemory(header);
         IO.freeMemory(bufvec);
         IO.freeMemory(stat);
         IO.freeMemory(entry);

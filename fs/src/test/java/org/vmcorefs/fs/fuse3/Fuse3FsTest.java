@@ -84,6 +84,21 @@ class Fuse3FsTest {
         public void fuse_session_destroy(long se) {
         }
 
+        public int fuse_session_fd(long se) {
+            return -1;
+        }
+
+        public int fuse_session_exited(long se) {
+            return 1;
+        }
+
+        public void fuse_session_process_buf(long se, long buf) {
+        }
+
+        public int fuse_session_custom_io(long se, Pointer io, int fd) {
+            return 0;
+        }
+
         public int fuse_reply_err(long req, int err) {
             replies.add("err " + err);
             return 0;

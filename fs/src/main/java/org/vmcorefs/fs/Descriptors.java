@@ -51,7 +51,7 @@ public final class Descriptors {
     }
 
     /** The descriptor of {@code file}, or {@link #NO_FD} if it cannot be had. */
-    int of(FileMemory file) {
+    public int of(FileMemory file) {
         Integer fd = fds.get(file);
         return fd != null ? fd : fds.computeIfAbsent(file, this::openSame);
     }

@@ -69,6 +69,9 @@ final class FuseServer {
         about.put("requestLoop", !fuse3 ? "jnr-fuse" : ownLoop ? "vmcorefs" : "libfuse");
         Fuse3Mount fs3 = fuse3 ? new Fuse3Mount(tree, stats, user.getUid(), user.getGid(), !c.pageCache, splice)
                 : null;
+        if (fs3 != null && c.passthrough) {
+            about.put("passthrough", fs3.passthrough());
+        }
         VmcoreFs fs = fuse3 ? null : new VmcoreFs(tree, stats, user.getUid(), user.getGid(), !c.pageCache,
                 new ReadBuffers(splice));
 

@@ -141,6 +141,13 @@ final class MountCommand implements Callable<Integer> {
                     + "read). --multithreaded always uses libfuse's loop.")
     boolean libfuseLoop;
 
+    @Option(names = "--passthrough",
+            description = "Let the kernel serve a file whose bytes are one backing file's, byte for byte (a replayed "
+                    + "kdump vmcore's /proc/vmcore, a raw image's /dev/oldmem), from that file's own page cache "
+                    + "(FUSE passthrough, kernel 6.9 on): as fast as reading the image itself, but those files' "
+                    + "reads are no longer counted nor fault-injected. Needs CAP_SYS_ADMIN and libfuse 3.")
+    boolean passthrough;
+
     @Option(names = "--no-splice",
             description = "Copy every read through vmcorefs. Default: bytes that come straight from the replayed "
                     + "image are handed to libfuse as the image's descriptor and offset, and the kernel moves them "
@@ -222,6 +229,20 @@ final class MountCommand implements Callable<Integer> {
         return given;
     }
 
+    /** CAP_SYS_ADMIN (bit 21) in this process's effective capabilities. */
+    static boolean hasCapSysAdmin() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+                if (line.startsWith("CapEff:")) {
+                    return (Long.parseUnsignedLong(line.substring(7).trim(), 16) & (1L << 21)) != 0;
+                }
+            }
+        } catch (java.io.IOException | NumberFormatException e) {
+            return false;
+        }
+        return false;
+    }
+
     @Override
     public Integer call() throws Exception {
         if (!foreground) {
@@ -231,6 +252,19 @@ final class MountCommand implements Callable<Integer> {
         }
         if (fuse != null && !fuse.equals("2") && !fuse.equals("3")) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--fuse: '" + fuse + "' is neither 3 nor 2");
+        }
+        if (passthrough) {
+            String no = "2".equals(fuse) ? "--fuse 2" : libfuseLoop ? "--libfuse-loop" : multithreaded ? "--multithreaded"
+                    : noSplice ? "--no-splice" : null;
+            if (no != null) {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                        "--passthrough works only with vmcorefs's own request loop on libfuse 3 and splice, not " + no);
+            }
+            if (!hasCapSysAdmin()) {
+                System.err.println("vmcorefs: --passthrough needs CAP_SYS_ADMIN (the kernel lets only it register a "
+                        + "backing file, FUSE_DEV_IOC_BACKING_OPEN); mount without it");
+                return ExitCode.USAGE;
+            }
         }
         MachineSpec ms = MountSpec.of(this);
         Path mp;

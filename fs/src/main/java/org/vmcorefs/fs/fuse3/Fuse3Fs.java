@@ -56,6 +56,8 @@ final class Fuse3Fs {
     private final Handles handles = new Handles();
     private final Scratch.Pool scratch = new Scratch.Pool(MAX_REQUEST, 16);
     private final Descriptors descriptors;
+    /** Set when --passthrough was asked for: whose files the kernel may serve itself. */
+    private Passthrough passthrough;
 
     /**
      * @param directIo bypass the page cache for every file, not only for the ones whose content changes
@@ -72,6 +74,24 @@ final class Fuse3Fs {
         this.directIo = directIo;
         this.splice = splice;
         this.descriptors = splice ? new Descriptors() : null;
+    }
+
+    /**
+     * Makes the kernel serve files that are one backing file byte for byte from that file (see {@link Passthrough});
+     * needs splice's descriptors (not --no-splice). Returns the passthrough, for the session's I/O hook.
+     */
+    Passthrough passthrough() {
+        if (passthrough == null) {
+            if (descriptors == null) {
+                throw new IllegalStateException("passthrough needs the backing files' descriptors (splice)");
+            }
+            passthrough = new Passthrough(descriptors);
+            passthrough.handles(fh -> {
+                Handles.Open o = handles.get(fh);
+                return o == null ? 0 : o.backingId();
+            });
+        }
+        return passthrough;
     }
 
     /** The operation table for fuse_session_new. */
@@ -225,7 +245,8 @@ final class Fuse3Fs {
             fuse.fuse_reply_err(req, -Failures.errno("open", path, 0, 0, e));
             return;
         }
-        Handles.Open o = new Handles.Open(path, f, opened);
+        int backingId = passthrough == null ? 0 : passthrough.backingId(path, f);
+        Handles.Open o = new Handles.Open(path, f, opened, backingId);
         long fh = handles.add(o);
         FuseFileInfo.setFh(fi, fh);
         // Files whose content changes are never served from the page cache; immutable ones, when the page

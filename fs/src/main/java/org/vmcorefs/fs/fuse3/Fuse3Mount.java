@@ -7,6 +7,7 @@ import java.util.List;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
+import jnr.ffi.annotations.Delegate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.vmcorefs.format.view.DumpTree;
@@ -28,6 +29,19 @@ public final class Fuse3Mount {
 
     private final LibFuse3 fuse;
     private final Fuse3Fs fs;
+    private Passthrough passthrough;
+
+    /** fuse_custom_io.writev: ssize_t (*)(int fd, struct iovec *iov, int count, void *userdata) */
+    public interface Writev {
+        @Delegate
+        long writev(int fd, long iov, int count, long userdata);
+    }
+
+    /** fuse_custom_io.read: ssize_t (*)(int fd, void *buf, size_t buf_len, void *userdata) */
+    public interface Read {
+        @Delegate
+        long read(int fd, long buf, long len, long userdata);
+    }
 
     /**
      * @param directIo bypass the page cache for every file, not only for the ones whose content changes
@@ -36,6 +50,15 @@ public final class Fuse3Mount {
     public Fuse3Mount(DumpTree tree, MountStats stats, long uid, long gid, boolean directIo, boolean splice) {
         this.fuse = library();
         this.fs = new Fuse3Fs(fuse, tree, stats, uid, gid, directIo, splice);
+    }
+
+    /**
+     * Asks for FUSE passthrough (see {@link Passthrough}); works only with vmcorefs's own request loop and splice.
+     * Returns what stats.json shows of it.
+     */
+    public java.util.Map<String, Object> passthrough() {
+        passthrough = fs.passthrough();
+        return passthrough.report();
     }
 
     /** Whether libfuse3.so.3 loads here; if not, {@link #whyNot()} says why. */
@@ -60,6 +83,19 @@ public final class Fuse3Mount {
             throw new IllegalStateException("libfuse3.so.3 cannot be loaded: " + whyNot());
         }
         return library;
+    }
+
+    /** struct fuse_custom_io { writev, read, splice_receive, splice_send }: the passthrough hook on the replies. */
+    private Pointer customIo(Runtime rt, List<Object> keep) {
+        Pointer io = Memory.allocateDirect(rt, 32, true);
+        Writev w = passthrough::writev;
+        Read r = passthrough::read;
+        Pointer ws = rt.getClosureManager().getClosurePointer(Writev.class, w);
+        Pointer rs = rt.getClosureManager().getClosurePointer(Read.class, r);
+        keep.addAll(List.of(w, r, ws, rs, io));
+        io.putAddress(0, ws.address());
+        io.putAddress(8, rs.address());
+        return io;
     }
 
     /**
@@ -102,12 +138,27 @@ public final class Fuse3Mount {
             Sys.get(); // loaded before the first request: a failure to load it fails the mount, not a read
             LOG.info("libfuse 3 low-level session on {}: {}", mountPoint, own ? "vmcorefs's own request loop (one thread)"
                     : multithreaded ? "libfuse's multi-threaded loop" : "libfuse's loop (one thread)");
+            RequestLoop loop = own ? new RequestLoop(fuse, se, fs) : null;
+            Pointer io = null;
+            List<Object> hooks = new ArrayList<>();
+            if (passthrough != null && loop != null) {
+                io = customIo(rt, hooks);
+                int fd = fuse.fuse_session_fd(se);
+                passthrough.attach(loop, fd);
+                if (fuse.fuse_session_custom_io(se, io, fd) != 0) {
+                    LOG.warn("--passthrough: libfuse refused the session I/O hook: every read goes through vmcorefs");
+                }
+            } else if (passthrough != null) {
+                LOG.warn("--passthrough needs vmcorefs's own request loop (not --libfuse-loop, --multithreaded)");
+            }
             try {
-                int rc = own ? new RequestLoop(fuse, se, fs).run()
+                int rc = own ? loop.run()
                         : multithreaded ? fuse.fuse_session_loop_mt_31(se, 0) : fuse.fuse_session_loop(se);
                 LOG.info("libfuse 3 loop on {} ended ({})", mountPoint, rc);
             } finally {
                 fuse.fuse_session_unmount(se);
+                java.lang.ref.Reference.reachabilityFence(io);
+                java.lang.ref.Reference.reachabilityFence(hooks);
             }
         } finally {
             fuse.fuse_session_destroy(se);

@@ -8,8 +8,11 @@ import org.vmcorefs.format.view.VirtualFile;
  * its file with one array load, no map and no boxing. Slots are reused after release.
  */
 final class Handles {
-    /** One open of a file: what its reads read and where they are counted. */
-    record Open(String path, VirtualFile file, VirtualFile opened) {
+    /**
+     * One open of a file: what its reads read and where they are counted; {@code backingId} is the passthrough
+     * backing file the kernel serves it from (0: none, every read comes here).
+     */
+    record Open(String path, VirtualFile file, VirtualFile opened, int backingId) {
         /** Whether this open has a copy of its own (a report fixed at open) whose release must be called. */
         boolean ownsCopy() {
             return opened != file;

@@ -217,9 +217,33 @@ def loadavg():
 
 # The systems of the `speed` section, in the order of a round; the order turns by one every round.
 SPEED = ["page cache", "bindfs -o ro", "C libfuse 2 peer", "C libfuse 3 peer", "vmcorefs", "vmcorefs --page-cache",
-         "bindfs -o ro,kernel_cache"]
+         "bindfs -o ro,kernel_cache", "vmcorefs --libfuse-loop", "vmcorefs --passthrough"]
 # Read three times over one mount (the second read is the figure), without random reads.
 REREAD = ("vmcorefs --page-cache", "bindfs -o ro,kernel_cache")
+# Read three times, and random reads too.
+REREAD_AND_RANDOM = ("vmcorefs --passthrough",)
+
+
+def can_passthrough():
+    """FUSE passthrough needs CAP_SYS_ADMIN (bit 21 of the effective capabilities)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("CapEff:"):
+            return bool(int(line.split()[1], 16) & (1 << 21))
+    return False
+
+
+def vmcore_elf(img, gib):
+    """The raw image's /proc/vmcore saved as a file (made once): a kdump vmcore that vmcorefs replays byte for
+    byte, so that --passthrough can serve /proc/vmcore from it. Kept in the page cache like the image."""
+    elf = WORK / f"vmcore{gib}g.elf"
+    if not elf.exists() or elf.stat().st_size < gib * GIB:
+        print(f"bench: saving the {gib} GiB image's /proc/vmcore as {elf}", flush=True)
+        with Mount("vmcorefs", "--image", img) as m:
+            sh("cp", str(m.dir / "proc/vmcore"), str(elf) + ".part")
+        os.replace(str(elf) + ".part", elf)
+    for _ in range(2):
+        sh("dd", f"if={elf}", "of=/dev/null", "bs=4M")
+    return elf
 
 
 def speed_systems(img, src, pin):
@@ -235,13 +259,24 @@ def speed_systems(img, src, pin):
         # The same kernel path as vmcorefs --page-cache (a FUSE file's own page cache, kept across opens): what
         # any FUSE server's re-read costs here.
         "bindfs -o ro,kernel_cache": (lambda: Mount("bindfs", "-o", "ro,kernel_cache", src, pin=pin), img.name),
+        # libfuse's own loop reading the requests, every read a callback from native code into Java.
+        "vmcorefs --libfuse-loop": (lambda: Mount("vmcorefs", "--libfuse-loop", "--image", img, pin=pin),
+                                    "proc/vmcore"),
+        # The kernel reads a replayed kdump vmcore itself from the dump file (FUSE passthrough).
+        "vmcorefs --passthrough": (lambda: Mount("vmcorefs", "--passthrough", "--image", ELF[0], pin=pin),
+                                   "proc/vmcore"),
     }
+
+
+ELF = [None]
 
 
 def speed_round(img, src, pin, turn, fio_seconds):
     """One round of every system under one condition: {system: {figure: value}}."""
     systems = speed_systems(img, src, pin)
     order = SPEED[turn % len(SPEED):] + SPEED[:turn % len(SPEED)]
+    if ELF[0] is None:
+        order = [n for n in order if n != "vmcorefs --passthrough"]
     out = {}
     for name in order:
         mk, f = systems[name]
@@ -254,10 +289,10 @@ def speed_round(img, src, pin, turn, fio_seconds):
             with mk() as m:
                 path = m.dir / f
                 r["seq"] = dd_rate(path, pin=pin)  # the first read of a fresh mount
-                if name in REREAD:
+                if name in REREAD or name in REREAD_AND_RANDOM:
                     r["second"] = dd_rate(path, pin=pin)
                     r["third"] = dd_rate(path, pin=pin)
-                else:
+                if name not in REREAD:
                     r["p50x1"] = fio(path, 1, fio_seconds, pin=pin)[1]
                     r["p50x4"] = fio(path, 4, fio_seconds, pin=pin)[1]
         out[name] = r
@@ -289,6 +324,10 @@ def bench_speed(t, rounds, fio_seconds=1, gib=2):
     three times instead (its second read is the figure). Then mount time and peak RSS of a 1 GiB and a 1 TiB
     synthetic machine (unpinned). Ratios are taken within each round, then the median over the rounds."""
     img, src = image(gib)
+    if can_passthrough():
+        ELF[0] = vmcore_elf(img, gib)
+    else:
+        print("bench: no CAP_SYS_ADMIN: vmcorefs --passthrough is not measured", flush=True)
     conds = (("pinned", True), ("unpinned", False))
     res = {c: [] for c, _ in conds}
     mounts = {"1G": [], "1T": []}
@@ -317,7 +356,7 @@ def bench_speed(t, rounds, fio_seconds=1, gib=2):
     for cond, _ in conds:
         for fig in ("seq", "p50x1", "p50x4", "second", "third"):
             for name in SPEED:
-                if fig not in res[cond][0][name]:
+                if name not in res[cond][0] or fig not in res[cond][0][name]:
                     continue
                 v = med(cond, name, fig)
                 value = gbs(v) if fig in ("seq", "second", "third") else f"{v:.1f} us"
@@ -337,7 +376,9 @@ def bench_speed(t, rounds, fio_seconds=1, gib=2):
                     target = f"<= 1.1x C3, <= 0.9x bindfs: {'met' if c3 <= 1.1 and b <= 0.9 else 'NOT met'}"
                 elif name == "vmcorefs --page-cache" and fig in ("second", "third"):
                     rel += f", {ratio(cond, name, fig, 'bindfs -o ro,kernel_cache'):.2f}x bindfs kernel_cache"
-                if name == "vmcorefs --page-cache" and fig == "second":
+                elif name == "vmcorefs --libfuse-loop":
+                    rel += f", vmcorefs (own loop) {ratio(cond, 'vmcorefs', fig, name):.2f}x this"
+                if name in ("vmcorefs --page-cache", "vmcorefs --passthrough") and fig == "second":
                     target = f">= 0.9x page cache: {'met' if pc >= 0.9 else 'NOT met'}"
                 t.speed(cond, labels[fig], name, value, rel, target)
     small, large = mounts["1G"], mounts["1T"]

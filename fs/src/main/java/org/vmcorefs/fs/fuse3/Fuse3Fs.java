@@ -289,7 +289,7 @@ final class Fuse3Fs {
         try {
             int n;
             try {
-                n = take(o, off, size, s);
+                n = take(o, off, size, s, false);
             } catch (Throwable e) {
                 stats.failed(o.path());
                 fuse.fuse_reply_err(req, -Failures.errno("read", o.path(), off, size, e));
@@ -321,7 +321,7 @@ final class Fuse3Fs {
         try {
             int n;
             try {
-                n = take(o, off, size, s);
+                n = take(o, off, size, s, true);
             } catch (Throwable e) {
                 stats.failed(o.path());
                 loop.error(unique, -Failures.errno("read", o.path(), off, size, e));
@@ -343,9 +343,10 @@ final class Fuse3Fs {
      * them, for the reply to splice); the others are read into {@code s}'s buffer. The caller replies after,
      * so that a failure here can still be answered with an errno.
      */
-    private int take(Handles.Open o, long off, long size, Scratch s) throws DumpException {
-        int n = o.opened().read(off, (int) Math.min(size, s.capacity), s.forRead(splice ? descriptors : null));
-        if (s.runFd != Descriptors.NO_FD) {
+    private int take(Handles.Open o, long off, long size, Scratch s, boolean smallRuns) throws DumpException {
+        int n = o.opened().read(off, (int) Math.min(size, s.capacity), s.forRead(splice ? descriptors : null,
+                smallRuns));
+        if (s.runFd != Descriptors.NO_FD && n >= 2 * 4096) { // spliced (smaller runs are read, with pread)
             stats.readByDescriptor(o.path(), n);
         } else {
             stats.read(o.path(), n);

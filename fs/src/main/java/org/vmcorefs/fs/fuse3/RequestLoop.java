@@ -32,6 +32,7 @@ final class RequestLoop {
     static final int FUSE_BUF_SIZE = 40;
     /** The pipe a spliced reply goes through: its header and up to 254 pages of data. */
     private static final int PIPE_SIZE = 1 << 20;
+    private static final int SMALLEST_SPLICE = 2 * 4096;
 
     private final Sys sys = Sys.get();
     private final LibFuse3 fuse;
@@ -149,7 +150,8 @@ final class RequestLoop {
      * copied through this process. Where no pipe can be had, they are read and written instead.
      */
     void spliced(long id, Scratch s, int runFd, long pos, int n) {
-        if (!pipeReady()) {
+        // Under two pages a splice costs more than the copy (libfuse never splices them either): one pread.
+        if (n < SMALLEST_SPLICE || !pipeReady()) {
             long r = sys.pread(runFd, s.buffer, n, pos);
             if (r != n) {
                 error(id, Errno.EIO.value());

@@ -50,20 +50,23 @@ final class Scratch implements ReadTarget {
 
     // As the ReadTarget of one read: where its bytes went.
     private Descriptors descriptors;
+    /** Take runs under two pages too: vmcorefs's own loop reads them with one pread (see RequestLoop#spliced). */
+    private boolean smallRuns;
     /** The descriptor and offset of the run the read was answered with, or NO_FD when it was copied. */
     int runFd = Descriptors.NO_FD;
     long runOffset;
 
     /** Makes this the target of the next read; runs of backing files are taken when {@code descriptors} is set. */
-    Scratch forRead(Descriptors d) {
+    Scratch forRead(Descriptors d, boolean smallRuns) {
         this.descriptors = d;
+        this.smallRuns = smallRuns;
         this.runFd = Descriptors.NO_FD;
         return this;
     }
 
     @Override
     public boolean takeRun(FileMemory file, long offset, int length) {
-        if (descriptors == null || length < MIN_RUN) {
+        if (descriptors == null || length < MIN_RUN && !smallRuns) {
             return false;
         }
         int fd = descriptors.forRun(file, offset + length);

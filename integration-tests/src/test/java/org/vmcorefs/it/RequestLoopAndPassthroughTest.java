@@ -113,6 +113,21 @@ class RequestLoopAndPassthroughTest {
         }
     }
 
+    /** A synthetic machine's files are no file's bytes: with --passthrough they are still vmcorefs's, counted. */
+    @Test
+    void passthroughLeavesSyntheticFilesToVmcorefs() throws Exception {
+        requirePassthrough();
+        try (Mounted m = Mounted.mount("--passthrough", "--memory", "1G")) {
+            byte[] head = m.read("proc/vmcore", 0, 1 << 20);
+            assertEquals(0x7f, head[0]);
+            JsonNode pt = m.stats().get("mount").get("passthrough");
+            assertTrue(pt.get("negotiated").asBoolean(), pt.toString());
+            assertEquals(0, pt.get("files").size(), "nothing passed through: " + pt);
+            assertTrue(m.stats().get("files").get("/proc/vmcore").get("bytesRead").asLong() >= 1 << 20);
+            assertTrue(m.log().contains("/proc/vmcore: not served by passthrough"), "the log says why not");
+        }
+    }
+
     /** What --passthrough cannot be combined with is refused before anything is mounted (exit 2). */
     @Test
     void passthroughRefusesWhatItCannotWorkWith(@TempDir Path tmp) throws Exception {

@@ -71,11 +71,22 @@ final class Passthrough {
     private volatile boolean on;
     private volatile int devFd = -1;
     private RequestLoop loop;
+    private IntLookup handles;
+
+    /** The backing id of an open handle (0 for none). */
+    interface IntLookup {
+        int backingId(long fh);
+    }
 
     Passthrough(Descriptors descriptors) {
         this.descriptors = descriptors;
         report.put("negotiated", false);
         report.put("files", served);
+    }
+
+    /** Where {@link #writev} finds an OPEN reply's backing id, by its handle. */
+    void handles(IntLookup h) {
+        this.handles = h;
     }
 
     Map<String, Object> report() {
@@ -290,17 +301,6 @@ final class Passthrough {
         on = true;
         report.put("negotiated", true);
         LOG.info("--passthrough: FUSE passthrough agreed with the kernel");
-    }
-
-    private IntLookup handles;
-
-    /** The backing id of an open handle (0 for none). */
-    interface IntLookup {
-        int backingId(long fh);
-    }
-
-    void handles(IntLookup h) {
-        this.handles = h;
     }
 
     private void amendOpen(long out) {

@@ -310,6 +310,14 @@ public final class KdumpCompressedReader {
         private final long descAt;
         private final long fileSize;
         private final ThreadLocal<Inflater> inflaters = ThreadLocal.withInitial(Inflater::new);
+        /**
+         * The last page each thread inflated: a client reading a block in small pieces (cmp's and gdb's 4 KiB
+         * reads of a 64 KiB arm64 QEMU block) inflates it once, not once per piece. One block per thread.
+         */
+        private final ThreadLocal<LastPage> last = new ThreadLocal<>();
+
+        private record LastPage(long pfn, ByteBuffer data) {
+        }
 
         Pages(Path path, FileMemory file, ByteOrder order, int blockSize, long[] dumped, long descAt, long fileSize) {
             this.path = path;
@@ -343,9 +351,13 @@ public final class KdumpCompressedReader {
                         dst.put((byte) 0);
                     }
                 } else {
-                    long index = rank[word] + Long.bitCount(dumped[word] & (bit - 1));
-                    ByteBuffer page = page(pfn, index);
-                    dst.put(page.position(within).limit(within + n));
+                    LastPage cached = last.get();
+                    if (cached == null || cached.pfn() != pfn) {
+                        long index = rank[word] + Long.bitCount(dumped[word] & (bit - 1));
+                        cached = new LastPage(pfn, page(pfn, index));
+                        last.set(cached);
+                    }
+                    dst.put(cached.data().duplicate().position(within).limit(within + n));
                 }
                 address += n;
             }

@@ -342,6 +342,17 @@ class I386KdumpMountTest {
             assertTrue(Arrays.equals(model, copy), "/dev/oldmem has the copy at 0x" + Long.toHexString(backupAt));
             assertTrue(!Arrays.equals(model, now), "/dev/oldmem's low memory is the capture kernel's");
         }
+        Path mp = Files.createTempDirectory("vmcorefs-i386-small-ck");
+        try {
+            // 512 KiB cannot hold the 0x9f000-byte copy: kexec's locate_hole would fail.
+            Exec.Result r = Mounted.mountFails(mp, "--profile", "i386-kdump", "--memory", "1G", "--crashkernel",
+                    "512K@344M");
+            assertEquals(2, r.exit(), "a usage error\n" + r.all());
+            assertTrue(r.all().contains("backup"), r.all());
+            assertTrue(!Mounted.isMounted(mp), "nothing stays mounted");
+        } finally {
+            Files.deleteIfExists(mp);
+        }
     }
 
     /**

@@ -96,7 +96,11 @@ public final class I386Kdump implements CaptureEnvironment {
             elfClass(spec, ram);
         }
         if (spec.option(CRASHKERNEL.name()) != null) {
-            crashkernel(spec, ram);
+            MemoryRange ck = crashkernel(spec, ram);
+            if (ram != null && ck != null) {
+                // A reservation too small for kexec's backup copy is a usage error, as one that cannot be placed.
+                backup(ram, ck);
+            }
         }
     }
 
@@ -137,7 +141,7 @@ public final class I386Kdump implements CaptureEnvironment {
         long size = roundUp(roundUp(source.size(), KEXEC_ALIGN), PAGE);
         long at = Math.floorDiv(crashkernel.end() - size, PAGE) * PAGE;
         if (at < roundUp(crashkernel.start(), PAGE)) {
-            throw new IllegalArgumentException(String.format("crashkernel %s: no room for kexec's 0x%x-byte "
+            throw new IllegalArgumentException(String.format("--crashkernel %s: no room for kexec's 0x%x-byte "
                     + "backup of %s (locate_hole fails)", crashkernel, size, source));
         }
         return new Kdump.Backup(source, at - crashkernel.start());

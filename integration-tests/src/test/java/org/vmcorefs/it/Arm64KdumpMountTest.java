@@ -14,6 +14,8 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -278,6 +280,70 @@ class Arm64KdumpMountTest {
             String out = Exec.run(180, null, List.of("drgn", "-q", "-c", r.path("proc/vmcore").toString(), "-s",
                     vmlinux.toString(), "--main-symbols", script.toString())).ok().stdout();
             assertEquals(Files.readString(REAL.resolveSibling("KVER")).trim(), out.trim());
+        } finally {
+            Files.deleteIfExists(script);
+        }
+    }
+
+    /**
+     * QEMU's kdump-compressed dump of the same arm64 guest at the same moment (utsname.machine "Unknown", told
+     * apart by its 392-byte NT_PRSTATUS) mounts as arm64-kdump with and without --profile and gives the
+     * /proc/vmcore of the guest.elf replay byte for byte; gdb-multiarch (registers of every CPU, a variable),
+     * libkdumpfile (arch.name, virtual and physical reads) and drgn (release, the sleep task the console log
+     * names) read the same on both mounts.
+     */
+    @Test
+    void qemuKdumpCompressedDumpMountsAsItsElf() throws Exception {
+        Path kdump = fixture(ARCH_DIR.resolve("guest.kdump"));
+        Path elf = fixture(ARCH_DIR.resolve("guest.elf"));
+        Path vmlinux = fixture(ARCH_DIR.resolve("vmlinux"));
+        String release = Files.readString(fixture(ARCH_DIR.resolve("KVER"))).trim();
+        Matcher sleep = Pattern.compile("FIXTURE-MARKER-42 sleep_pid=(\\d+)")
+                .matcher(Files.readString(fixture(ARCH_DIR.resolve("guest-console.log"))));
+        assertTrue(sleep.find(), "the marker line in guest-console.log");
+        Requirements.tool("gdb-multiarch");
+        Requirements.tool("drgn");
+        Requirements.pythonModule("kdumpfile", "python3-libkdumpfile");
+        Path script = Files.createTempFile("vmcorefs-drgn", ".py");
+        Files.writeString(script, "import sys\nfrom drgn.helpers.linux.pid import find_task\n"
+                + "print(prog['init_uts_ns'].name.release.string_().decode())\n"
+                + "print(find_task(prog, int(sys.argv[1])).comm.string_().decode())\n");
+        String py = "import sys, kdumpfile\n"
+                + "k = kdumpfile.kdumpfile(sys.argv[1])\n"
+                + "print(k.attr['arch.name'])\n"
+                + "a = int(k.attr['linux.vmcoreinfo.SYMBOL.init_uts_ns'])\n"
+                + "print(k.read(kdumpfile.KDUMP_KVADDR, a, 200).hex())\n"
+                + "print(k.read(kdumpfile.KDUMP_MACHPHYSADDR, " + (PHYS_OFFSET + 0x123000) + ", 64).hex())\n";
+        try (Mounted named = Mounted.mount("--image", kdump.toString(), "--profile", "arm64-kdump")) {
+            assertEquals("arm64-kdump", named.stats().get("profile").asText());
+        }
+        try (Mounted fromElf = Mounted.mount("--image", elf.toString());
+                Mounted unnamed = Mounted.mount("--image", kdump.toString())) {
+            assertEquals("arm64-kdump", unnamed.stats().get("profile").asText(), "the profile follows from the dump");
+            Path want = fromElf.path("proc/vmcore");
+            long t0 = System.nanoTime();
+            Exec.Result cmp = Exec.run(600, "cmp", want.toString(), unnamed.path("proc/vmcore").toString());
+            assertEquals(0, cmp.exit(), cmp.all());
+            System.out.printf("arm64 guest.kdump: cmp with the guest.elf replay %.1f s%n", (System.nanoTime() - t0) / 1e9);
+            List<String> answers = new ArrayList<>();
+            for (Mounted r : List.of(fromElf, unnamed)) {
+                Path v = r.path("proc/vmcore");
+                String gdb = Exec.run(180, "gdb-multiarch", "-nx", "-batch", "-ex", "set architecture aarch64",
+                        "-ex", "file " + vmlinux, "-ex", "core-file " + v, "-ex",
+                        "thread apply all info registers pc sp cpsr x0 x29 x30", "-ex",
+                        "print init_uts_ns.name.release").ok().stdout().replace(v.toString(), "CORE");
+                assertEquals(2, Gdb.registersByCpu(gdb).size(), gdb);
+                assertTrue(gdb.contains("\"" + release + "\""), gdb);
+                String kdf = Exec.run(60, py, List.of("/usr/bin/python3", "-", v.toString())).ok().stdout();
+                assertTrue(kdf.startsWith("aarch64\n"), kdf);
+                String drgn = Exec.run(180, null, List.of("drgn", "-q", "-c", v.toString(), "-s", vmlinux.toString(),
+                        "--main-symbols", script.toString(), sleep.group(1))).ok().stdout();
+                assertEquals(release + "\nsleep", drgn.trim(), drgn);
+                answers.add(gdb + kdf + drgn);
+            }
+            assertEquals(answers.get(0), answers.get(1), "gdb-multiarch, libkdumpfile, drgn on both mounts");
+            System.out.printf("arm64 guest.kdump: cmp-identical to the guest.elf replay (%d bytes); tools agree%n",
+                    Files.size(want));
         } finally {
             Files.deleteIfExists(script);
         }

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
@@ -14,6 +16,8 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -284,6 +288,70 @@ class I386KdumpMountTest {
                 }
             }
             Files.deleteIfExists(dir);
+        }
+    }
+
+    /**
+     * The backup where kexec-tools put it on the real guest: a synthetic machine with the real guest's RAM,
+     * CPUs and crashkernel= (read from its kdump console log) has, in /dev/oldmem at the address kexec -d
+     * printed ("Created backup segment at ..."), the bytes that /proc/vmcore serves for the PT_LOAD kexec-tools
+     * pointed there (p_paddr and p_filesz as in that log and in the real vmcore's readelf).
+     */
+    @Test
+    void theBackupLiesInOldmemWhereTheRealGuestsKexecPutIt() throws Exception {
+        Requirements.tool("readelf");
+        String log = Files.readString(fixture(ARCH_DIR.resolve("kdump-console.log")));
+        Matcher ck = Pattern.compile("Kernel command line: .* crashkernel=(\\S+)")
+                .matcher(log);
+        Matcher cpus = Pattern.compile("smpboot: Allowing (\\d+) CPUs").matcher(log);
+        Matcher at = Pattern.compile("Created backup segment at (0x\\p{XDigit}+)")
+                .matcher(log);
+        Matcher phdr = Pattern.compile("Elf header: p_type = 1, p_offset = "
+                + "(0x\\p{XDigit}+) p_paddr = (0x\\p{XDigit}+) p_vaddr = \\S+ p_filesz = (0x\\p{XDigit}+)").matcher(log);
+        assertTrue(ck.find() && cpus.find() && at.find() && phdr.find(), "kexec -d output in " + log.length());
+        long backupAt = hex(at.group(1));
+        assertEquals(backupAt, hex(phdr.group(1)), "the first PT_LOAD kexec-tools wrote points at the copy");
+        long paddr = hex(phdr.group(2));
+        long size = hex(phdr.group(3));
+        System.out.printf("real i386 guest: crashkernel=%s, %s CPUs, backup of [0x%x, +0x%x) at 0x%x%n", ck.group(1),
+                cpus.group(1), paddr, size, backupAt);
+        String real = Exec.run(60, "readelf", "-l", "-W", fixture(REAL).toString()).ok().stdout();
+        String[] realLow = Readelf.segments(real).get(1);
+        assertEquals(paddr, hex(realLow[3]), real);
+        assertEquals(size, hex(realLow[4]), real);
+        try (Mounted s = Mounted.mount("--profile", "i386-kdump", "--memory", "1G", "--cpus", cpus.group(1),
+                "--crashkernel", ck.group(1), "--seed", String.valueOf(SEED))) {
+            Path v = s.path("proc/vmcore");
+            String[] low = Readelf.segments(Exec.run(60, "readelf", "-l", "-W", v.toString()).ok().stdout()).get(1);
+            assertEquals(paddr, hex(low[3]), "the backup PT_LOAD's p_paddr");
+            assertEquals(size, hex(low[4]), "its p_filesz");
+            byte[] served = new byte[(int) size];
+            byte[] copy = new byte[(int) size];
+            byte[] now = new byte[(int) size];
+            try (FileChannel vc = FileChannel.open(v);
+                    FileChannel oc = FileChannel.open(s.path("dev/oldmem"))) {
+                assertEquals(size, vc.read(ByteBuffer.wrap(served), hex(low[1])));
+                assertEquals(size, oc.read(ByteBuffer.wrap(copy), backupAt));
+                assertEquals(size, oc.read(ByteBuffer.wrap(now), paddr));
+            }
+            byte[] model = new byte[(int) size];
+            for (int i = 0; i < model.length; i++) {
+                model[i] = memory.byteAt(paddr + i);
+            }
+            assertTrue(Arrays.equals(model, served), "/proc/vmcore serves the crash-time low memory");
+            assertTrue(Arrays.equals(model, copy), "/dev/oldmem has the copy at 0x" + Long.toHexString(backupAt));
+            assertTrue(!Arrays.equals(model, now), "/dev/oldmem's low memory is the capture kernel's");
+        }
+        Path mp = Files.createTempDirectory("vmcorefs-i386-small-ck");
+        try {
+            // 512 KiB cannot hold the 0x9f000-byte copy: kexec's locate_hole would fail.
+            Exec.Result r = Mounted.mountFails(mp, "--profile", "i386-kdump", "--memory", "1G", "--crashkernel",
+                    "512K@344M");
+            assertEquals(2, r.exit(), "a usage error\n" + r.all());
+            assertTrue(r.all().contains("backup"), r.all());
+            assertTrue(!Mounted.isMounted(mp), "nothing stays mounted");
+        } finally {
+            Files.deleteIfExists(mp);
         }
     }
 

@@ -80,7 +80,7 @@ public final class KdumpCompressedReader {
     static final InputFormat FORMAT = InputFormat.of("kdump-compressed", KdumpCompressedReader::isKdumpCompressed,
             (image, context) -> context.withSyntheticCpus(read(image, context.symbols())),
             image -> image.size() < HEADER_SIZE ? null : guestArchitecture(image, image.readAt(0, HEADER_SIZE)));
-    /** What QEMU writes as utsname.machine where it knows no name for the guest (its ppc64 dumps). */
+    /** What QEMU writes as utsname.machine where it knows no name for the guest (its ppc64 and arm64 dumps). */
     static final String QEMU_UNKNOWN_MACHINE = "Unknown";
 
     private KdumpCompressedReader() {
@@ -196,7 +196,10 @@ public final class KdumpCompressedReader {
 
     /**
      * The architecture whose byte order the dump is written in: the one utsname.machine names, x86_64 when it
-     * is empty; for QEMU's "Unknown", the one whose NT_PRSTATUS has the size and byte order of the dump's first.
+     * is empty; for QEMU's "Unknown", the only 64-bit one whose elf_prstatus has the size of the dump's first
+     * NT_PRSTATUS and whose byte order reads the header (sizeof(struct elf_prstatus) differs with the
+     * architecture's pr_reg: x86_64 336, arm64 392, ppc64 504; s390x's 336 is big-endian). A size that two
+     * architectures of that byte order share would name neither, and is refused.
      */
     static Architecture architecture(ImageFile image, ByteBuffer header) throws DumpException {
         if (!utsMachine(header).equals(QEMU_UNKNOWN_MACHINE)) {
@@ -205,11 +208,21 @@ public final class KdumpCompressedReader {
         for (ByteOrder order : List.of(ByteOrder.LITTLE_ENDIAN, ByteOrder.BIG_ENDIAN)) {
             for (ElfNote n : notes(image, header, order)) {
                 if (n.name().equals(ElfNote.CORE) && n.type() == ElfNote.NT_PRSTATUS) {
+                    List<Architecture> sized = new ArrayList<>();
                     for (Architecture a : Architecture.values()) {
                         if (a.elfClass() == 64 && a.byteOrder() == order && a.prstatusSize() == n.desc().length) {
-                            return a;
+                            sized.add(a);
                         }
                     }
+                    if (sized.size() == 1) {
+                        return sized.get(0);
+                    }
+                    if (sized.size() > 1) {
+                        throw new FormatException(String.format("%s: kdump-compressed dump of an %s machine whose "
+                                + "%d-byte NT_PRSTATUS fits %s alike: give the dump a named utsname.machine",
+                                image.path(), QEMU_UNKNOWN_MACHINE, n.desc().length, sized));
+                    }
+                    break;
                 }
             }
         }
@@ -297,6 +310,14 @@ public final class KdumpCompressedReader {
         private final long descAt;
         private final long fileSize;
         private final ThreadLocal<Inflater> inflaters = ThreadLocal.withInitial(Inflater::new);
+        /**
+         * The last page each thread inflated: a client reading a block in small pieces (cmp's and gdb's 4 KiB
+         * reads of a 64 KiB arm64 QEMU block) inflates it once, not once per piece. One block per thread.
+         */
+        private final ThreadLocal<LastPage> last = new ThreadLocal<>();
+
+        private record LastPage(long pfn, ByteBuffer data) {
+        }
 
         Pages(Path path, FileMemory file, ByteOrder order, int blockSize, long[] dumped, long descAt, long fileSize) {
             this.path = path;
@@ -330,9 +351,13 @@ public final class KdumpCompressedReader {
                         dst.put((byte) 0);
                     }
                 } else {
-                    long index = rank[word] + Long.bitCount(dumped[word] & (bit - 1));
-                    ByteBuffer page = page(pfn, index);
-                    dst.put(page.position(within).limit(within + n));
+                    LastPage cached = last.get();
+                    if (cached == null || cached.pfn() != pfn) {
+                        long index = rank[word] + Long.bitCount(dumped[word] & (bit - 1));
+                        cached = new LastPage(pfn, page(pfn, index));
+                        last.set(cached);
+                    }
+                    dst.put(cached.data().duplicate().position(within).limit(within + n));
                 }
                 address += n;
             }

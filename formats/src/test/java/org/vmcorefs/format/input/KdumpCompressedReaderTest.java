@@ -60,12 +60,19 @@ class KdumpCompressedReaderTest {
      * and the others zlib-compressed, with {@code status} in the header.
      */
     private Path dump(int status, int... dumped) throws Exception {
+        return dump(X86, status, dumped);
+    }
+
+    /** {@link #dump(int, int...)} with the NT_PRSTATUS of {@code arch}, all little-endian. */
+    private Path dump(Architecture arch, int status, int... dumped) throws Exception {
+        long[] registers = new long[arch.registerNames().size()];
+        Arrays.setAll(registers, i -> 0x1000L * (i + 1));
         List<ElfNote> notes = List.of(
-                new ElfNote(ElfNote.CORE, ElfNote.NT_PRSTATUS, ElfPrstatus.of(new CpuState(X86, 0,
-                        new long[X86.registerNames().size()], new byte[0]), 93)),
+                new ElfNote(ElfNote.CORE, ElfNote.NT_PRSTATUS, ElfPrstatus.of(new CpuState(arch, 0,
+                        registers, new byte[0]), 93)),
                 new ElfNote(ElfNote.VMCOREINFO, ElfNote.NT_VMCOREINFO,
                         "OSRELEASE=6.1.0-test\nPAGESIZE=4096\nCRASHTIME=1795415009\n".getBytes(StandardCharsets.US_ASCII)));
-        ByteBuffer noteBytes = CoreNotes.encode(notes, X86);
+        ByteBuffer noteBytes = CoreNotes.encode(notes, arch);
         int subBlocks = 1;
         int bitmapBlocks = 2;
         long noteAt = (long) BLOCK * (1 + subBlocks) - 512;
@@ -193,6 +200,38 @@ class KdumpCompressedReaderTest {
         FormatException e = assertThrows(FormatException.class,
                 () -> read(withMachine(dump(KdumpCompressedReader.DUMP_DH_COMPRESSED_ZLIB, 1), "riscv64")));
         assertTrue(e.getMessage().contains("riscv64 machine"), e.getMessage());
+    }
+
+    /**
+     * QEMU's "Unknown" machine (its dump of the arm64 guest): the architecture is the one whose elf_prstatus
+     * has the size of the first NT_PRSTATUS, 392 bytes for arm64, 336 for x86_64; a size no architecture has
+     * names none.
+     */
+    @Test
+    void anUnknownMachineIsTheOneItsPrstatusSizeNames() throws Exception {
+        Architecture arm64 = Architecture.ARM64;
+        Path p = withMachine(dump(arm64, KdumpCompressedReader.DUMP_DH_COMPRESSED_ZLIB, 1, 2), "Unknown\0");
+        CrashedSystem s = read(p);
+        assertEquals(arm64, s.architecture());
+        assertEquals(0x1000L * (arm64.registerIndex("pc") + 1), s.cpus().get(0).get("pc"));
+        assertArrayEquals(page(2), bytes(s, 2L * BLOCK, BLOCK));
+        assertEquals(arm64, InputFormats.architecture(ImageFile.of(p, open(p))), "what --image picks the profile by");
+        assertEquals(X86, read(withMachine(dump(KdumpCompressedReader.DUMP_DH_COMPRESSED_ZLIB, 1), "Unknown\0"))
+                .architecture());
+        Path odd = withMachine(dump(KdumpCompressedReader.DUMP_DH_COMPRESSED_ZLIB, 1), "Unknown\0");
+        try (FileChannel ch = FileChannel.open(odd, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            // The first note's n_descsz, 336, made 340: no architecture's elf_prstatus.
+            long noteAt = (long) BLOCK * 2 - 512;
+            ch.write(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, 340), noteAt + 4);
+        }
+        FormatException e = assertThrows(FormatException.class, () -> read(odd));
+        assertTrue(e.getMessage().contains("Unknown machine"), e.getMessage());
+    }
+
+    private FileChannel open(Path p) throws Exception {
+        FileChannel ch = FileChannel.open(p, StandardOpenOption.READ);
+        open.add(ch);
+        return ch;
     }
 
     @Test

@@ -112,8 +112,8 @@ public final class Kdump {
 
     /**
      * What kexec's purgatory copies away before the capture kernel runs over it: {@code source}, copied to
-     * {@code offset} bytes into the reservation (x86_64: 640 KiB to its start; ppc64: 64 KiB behind the capture
-     * kernel's image).
+     * {@code offset} bytes into the reservation (x86_64: 640 KiB to its start; i386: the RAM below 640 KiB to the
+     * top, where kexec-tools' locate_hole puts it; ppc64: 64 KiB behind the capture kernel's image).
      */
     public record Backup(MemoryRange source, long offset) {
     }

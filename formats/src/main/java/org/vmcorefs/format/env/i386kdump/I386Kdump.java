@@ -30,8 +30,8 @@ import org.vmcorefs.machine.synthetic.SyntheticI386;
  * i386 kexec-based kdump, as kexec-tools' user-space loader prepares it (kexec/arch/i386/crashdump-x86.c,
  * kexec/crashdump-elf.c) and the capture kernel serves it (fs/proc/vmcore.c): /proc/vmcore with ELF32 or
  * ELF64 headers, EM_386, no kernel text PT_LOAD, every RAM range outside the crashkernel reservation split
- * at 896 MiB (X86_MAXMEM): lowmem at PAGE_OFFSET + paddr, highmem at p_vaddr -1; the low 640 KiB from the
- * kexec backup region, as on x86_64; and /dev/oldmem.
+ * at 896 MiB (X86_MAXMEM): lowmem at PAGE_OFFSET + paddr, highmem at p_vaddr -1; the RAM below 640 KiB from the
+ * kexec backup region, which kexec-tools places at the top of the reservation; and /dev/oldmem.
  */
 public final class I386Kdump implements CaptureEnvironment {
     /** The same option as x86_64's: the reservation, as the crashkernel= boot option. */
@@ -50,6 +50,12 @@ public final class I386Kdump implements CaptureEnvironment {
      */
     static final Kdump.Placement PLACEMENT = new Kdump.Placement("i386", 16L << 20, 16L << 20, 1, 512L << 20);
     private static final long FOUR_GIB = 1L << 32;
+    /** get_backup_area's bound: a RAM range whose last byte lies above it is not the low 640 KiB. */
+    private static final long BACKUP_SRC_LIMIT = 0xa0000;
+    /** load_crashdump_segments' {@code align}: the backup's size is rounded to it. */
+    private static final long KEXEC_ALIGN = 1024;
+    /** add_buffer rounds a segment's memsz, and locate_hole its alignment, to the page size. */
+    private static final long PAGE = 4096;
 
     @Override
     public String id() {
@@ -90,7 +96,11 @@ public final class I386Kdump implements CaptureEnvironment {
             elfClass(spec, ram);
         }
         if (spec.option(CRASHKERNEL.name()) != null) {
-            crashkernel(spec, ram);
+            MemoryRange ck = crashkernel(spec, ram);
+            if (ram != null && ck != null) {
+                // A reservation too small for kexec's backup copy is a usage error, as one that cannot be placed.
+                backup(ram, ck);
+            }
         }
     }
 
@@ -104,7 +114,41 @@ public final class I386Kdump implements CaptureEnvironment {
         MemoryRange ck = spec.option(CRASHKERNEL.name()) != null ? crashkernel(spec, system.ram())
                 : spec.image() == null ? Kdump.defaultCrashkernel(system.ram(), PLACEMENT) : new MemoryRange(0, 0);
         int elfClass = elfClass(spec, system.ram());
-        return Kdump.build(id(), system, ck, captureKernel, spec.faults()).withEnvironmentState(elfClass);
+        return Kdump.build(id(), system, ck, captureKernel, spec.faults(), backup(system.ram(), ck), List.of())
+                .withEnvironmentState(elfClass);
+    }
+
+    /**
+     * The backup kexec-tools makes (kexec/arch/i386/crashdump-x86.c): get_backup_area() takes the first RAM
+     * range of the crash memory ranges that ends at or below 640 KiB (the synthetic PC's 0x1000-0x9fbff, [0,
+     * 640 KiB) when there is none); load_crashdump_segments() then adds its copy as the first segment in the
+     * reservation, add_buffer(size rounded to 1 KiB, then to a page, align 1 KiB, max -1, end -1), so
+     * locate_hole() searches top-down and puts it at the highest page-aligned place that holds it: the end of
+     * the reservation less the rounded size (0x1f761000 for the real guest's 160M@344M). The ELF headers
+     * come after it, 16 KiB below it. An empty reservation (a replayed dump) keeps no copy.
+     */
+    static Kdump.Backup backup(List<MemoryRange> ram, MemoryRange crashkernel) {
+        MemoryRange source = Kdump.BACKUP;
+        for (MemoryRange r : MemoryRange.subtract(ram, crashkernel)) {
+            if (!r.isEmpty() && r.end() - 1 <= BACKUP_SRC_LIMIT) {
+                source = r;
+                break;
+            }
+        }
+        if (crashkernel.isEmpty()) {
+            return new Kdump.Backup(source, 0);
+        }
+        long size = roundUp(roundUp(source.size(), KEXEC_ALIGN), PAGE);
+        long at = Math.floorDiv(crashkernel.end() - size, PAGE) * PAGE;
+        if (at < roundUp(crashkernel.start(), PAGE)) {
+            throw new IllegalArgumentException(String.format("--crashkernel %s: no room for kexec's 0x%x-byte "
+                    + "backup of %s (locate_hole fails)", crashkernel, size, source));
+        }
+        return new Kdump.Backup(source, at - crashkernel.start());
+    }
+
+    private static long roundUp(long value, long align) {
+        return Math.floorDiv(value + align - 1, align) * align;
     }
 
     /**

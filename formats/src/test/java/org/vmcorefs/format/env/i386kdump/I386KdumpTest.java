@@ -11,6 +11,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -123,6 +124,47 @@ class I386KdumpTest {
         assertEquals("4096", info.get("PAGESIZE"));
         assertEquals("y", info.get("CONFIG_X86_PAE"));
         assertEquals("c1000000", info.get("SYMBOL(_stext)"));
+    }
+
+    /**
+     * The real guest (1 GiB, 2 CPUs, crashkernel=160M@344M; kdump-console.log's kexec -d): "get_backup_area:
+     * 0000000000001000-000000000009fbff", "Created backup segment at 0x1f761000", its PT_LOAD "p_offset =
+     * 0x1f761000 p_paddr = 0x1000 ... p_filesz = 0x9ec00" and segment memsz 0x9f000.
+     */
+    static final long REAL_BACKUP_AT = 0x1f761000L;
+
+    @Test
+    void theBackupLiesAtTheTopOfTheReservationWhereKexecToolsPutsIt() throws Exception {
+        Machine m = MachineFactory.create(MachineSpec.synthetic(I386, 1L << 30, 2, 7)
+                .withOption("--crashkernel", "160M@344M"));
+        assertEquals(new MemoryRange(344 * MIB, 160 * MIB), m.reserved(), "the real guest's reservation");
+        Core c = core(vmcore(m));
+        Elf64Phdr low = c.phdrs().get(1);
+        assertEquals(0x1000, low.paddr());
+        assertEquals(0x9ec00, low.filesz());
+        byte[] crashed = new byte[(int) low.filesz()];
+        m.system().memory().read(0x1000, ByteBuffer.wrap(crashed));
+        byte[] copy = new byte[crashed.length];
+        m.currentMemory().read(REAL_BACKUP_AT, ByteBuffer.wrap(copy));
+        assertArrayEquals(crashed, copy, "/dev/oldmem holds the copy where the real guest's kexec put it");
+        byte[] served = new byte[crashed.length];
+        assertEquals(served.length, vmcore(m).read(low.offset(), ByteBuffer.wrap(served)));
+        assertArrayEquals(crashed, served, "/proc/vmcore serves the crash-time bytes");
+        byte[] start = new byte[crashed.length];
+        m.currentMemory().read(344 * MIB, ByteBuffer.wrap(start));
+        assertTrue(!Arrays.equals(crashed, start), "no copy at the start of the reservation");
+        byte[] now = new byte[crashed.length];
+        m.currentMemory().read(0x1000, ByteBuffer.wrap(now));
+        assertTrue(!Arrays.equals(crashed, now), "the capture kernel ran over the low memory");
+        // The 1 GiB default (128 MiB at 384 MiB): the copy's 0x9f000 bytes end where the reservation ends.
+        Machine d = MachineFactory.create(MachineSpec.synthetic(I386, 1L << 30, 2, 7));
+        assertEquals(0x20000000L - 0x9f000, I386Kdump.backup(d.system().ram(), d.reserved()).offset()
+                + d.reserved().start());
+        assertEquals(new MemoryRange(0, 0xa0000), I386Kdump.backup(List.of(MemoryRange.ofEnd(MIB, 1L << 30)),
+                new MemoryRange(0, 0)).source(), "get_backup_area's default without RAM below 640 KiB");
+        DumpException tooSmall = assertThrows(DumpException.class, () -> MachineFactory.create(
+                MachineSpec.synthetic(I386, 1L << 30, 2, 7).withOption("--crashkernel", "512K@344M")));
+        assertTrue(tooSmall.getMessage().contains("backup"), tooSmall.getMessage());
     }
 
     @Test

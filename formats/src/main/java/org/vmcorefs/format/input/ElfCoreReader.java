@@ -213,7 +213,7 @@ public final class ElfCoreReader {
         // A dump with the kernel's text PT_LOAD is the kernel's elfcorehdr: its notes are the kernel's too.
         boolean kernelHeaders = textSize != 0;
         KernelLayout.Result layout = KernelLayout.complete(path, arch, info, mem, ram, mappings, kernelHeaders, cpus,
-                kernelHeaders || kernelNotes(h.notes()), symbols);
+                kernelHeaders || (!arch.hasKernelTextMapping() && kernelNotes(h.notes())), symbols);
         mappings = layout.mappings();
         cpus = layout.cpus();
         KernelInfo kernel = new KernelInfo(info.getOrDefault("OSRELEASE", "unknown"), mappings.textVirtual(),
@@ -226,8 +226,8 @@ public final class ElfCoreReader {
     }
 
     /**
-     * Whether {@code notes} are a kernel's crash notes, as an architecture without a kernel text segment (ppc64,
-     * i386) leaves nothing else to tell its vmcore from QEMU's: crash_save_cpu writes one "CORE" NT_PRSTATUS per
+     * Whether {@code notes} are a kernel's crash notes, where an architecture without a kernel text segment
+     * (ppc64, i386) leaves nothing else to tell its vmcore from QEMU's: crash_save_cpu writes one "CORE" NT_PRSTATUS per
      * CPU and the kernel adds VMCOREINFO, nothing else; QEMU writes more notes per CPU (NT_PRFPREG and the
      * vector registers on POWER, "QEMU" CPU state on x86) and on POWER no VMCOREINFO.
      */

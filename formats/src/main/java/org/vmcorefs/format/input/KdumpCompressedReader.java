@@ -177,9 +177,12 @@ public final class KdumpCompressedReader {
         Map<String, String> info = contents.info();
         KernelMappings mappings = ArchitectureHooks.of(arch).mappings().complete(path, info, pages, ram,
                 KernelMappings.UNKNOWN);
-        // makedumpfile's keep the kernel's notes (and pr_pids); QEMU's have its own (pr_pid cpu + 1, or 0 on POWER).
+        // makedumpfile's keep the kernel's notes (and pr_pids); QEMU's have its own: pr_pid = cpu + 1 (x86, arm64),
+        // 0 on POWER, where only the notes themselves tell them from the kernel's.
+        boolean qemuPids = !cpus.isEmpty() && cpus.stream().allMatch(c -> c.pid() == c.index() + 1);
+        boolean kernelPids = arch.hasKernelTextMapping() ? !qemuPids : ElfCoreReader.kernelNotes(notes);
         KernelLayout.Result layout = KernelLayout.complete(path, arch, info, pages, ram, mappings, false, cpus,
-                ElfCoreReader.kernelNotes(notes), symbols);
+                kernelPids, symbols);
         mappings = layout.mappings();
         cpus = layout.cpus();
         long kaslr = Vmcoreinfo.hex(info.get("KERNELOFFSET"), 0);

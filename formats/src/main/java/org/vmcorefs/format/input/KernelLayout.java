@@ -26,7 +26,7 @@ import org.vmcorefs.machine.memory.PhysicalMemory;
  * 6.2, and on i386, the per-CPU {@code current_task}); arm64 {@code __entry_task}, which __switch_to keeps equal
  * to sp_el0; ppc64 {@code paca_ptrs[cpu]->__current} (r13's paca); else {@code runqueues.curr}. Per-CPU
  * addresses through {@code __per_cpu_offset[cpu]}, pointers of the architecture's width, the pid at
- * task_struct.pid's offset from the vmlinux's BTF. ppc64 and i386 have no text segment (the kernel runs in the
+ * task_struct.pid's offset from the vmlinux's BTF (or DWARF, for a kernel without BTF). ppc64 and i386 have no text segment (the kernel runs in the
  * linear map), so only their pr_pids change. s390x is left alone: its zfcpdump kernel numbers pr_pid by CPU
  * from 1. Without a vmlinux, what is derived stays, and the log says
  * what could not be known.
@@ -143,7 +143,7 @@ final class KernelLayout {
             how = current.name();
             long pidOffset = symbols.offset("task_struct", "pid").orElseThrow(() -> new FormatException(
                     "no offset of task_struct.pid (the vmlinux has " + (symbols.hasBtf() ? "no such member in its"
-                            : "no") + " .BTF)"));
+                            : "no") + " .BTF, and no DWARF that gives it)"));
             for (CpuState c : cpus) {
                 long task = current.task(k, c.index());
                 if (task == 0) {

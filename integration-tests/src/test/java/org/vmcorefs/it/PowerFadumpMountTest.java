@@ -57,11 +57,14 @@ class PowerFadumpMountTest {
             String gdb = Exec.run(120, "gdb-multiarch", "-nx", "-batch", "-ex",
                     "set architecture powerpc:common64", "-ex", "core-file " + vmcore, "-ex", "info threads",
                     "-ex", "thread 2", "-ex", "info registers pc msr r1").all();
-            assertEquals(2, gdb.split("\n\\*? +\\d+ +LWP ", -1).length - 1, gdb);
+            // The fadump kernel writes pr_pid 0 on every CPU (fadump_regs_to_elf_notes sets no pid): gdb, which
+            // names a core's threads by pr_pid, keeps one of them (thread 2, with CPU 0's registers).
+            assertEquals(List.of(0, 0), VmlinuxCurrentTaskTest.prPids(m.path("proc/vmcore")), "pr_pid");
+            assertEquals(1, gdb.split("\n\\*? +\\d+ +process ", -1).length - 1, gdb);
             for (String[] r : new String[][] {{"pc", "nip"}, {"msr", "msr"}, {"r1", "r1"}}) {
                 Matcher v = Pattern.compile("(?m)^" + r[0] + " +0x(\\p{XDigit}+)").matcher(gdb);
                 assertTrue(v.find(), gdb);
-                assertEquals(cpus.get(1).get(r[1]), Long.parseUnsignedLong(v.group(1), 16), r[0] + "\n" + gdb);
+                assertEquals(cpus.get(0).get(r[1]), Long.parseUnsignedLong(v.group(1), 16), r[0] + "\n" + gdb);
             }
 
             // A piece of the boot memory (read from the firmware's copy) and one of the memory above the dump area.

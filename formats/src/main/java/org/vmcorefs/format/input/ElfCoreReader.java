@@ -213,7 +213,7 @@ public final class ElfCoreReader {
         // A dump with the kernel's text PT_LOAD is the kernel's elfcorehdr: its notes are the kernel's too.
         boolean kernelHeaders = textSize != 0;
         KernelLayout.Result layout = KernelLayout.complete(path, arch, info, mem, ram, mappings, kernelHeaders, cpus,
-                kernelHeaders, symbols);
+                kernelHeaders || (!arch.hasKernelTextMapping() && kernelNotes(h.notes())), symbols);
         mappings = layout.mappings();
         cpus = layout.cpus();
         KernelInfo kernel = new KernelInfo(info.getOrDefault("OSRELEASE", "unknown"), mappings.textVirtual(),
@@ -223,6 +223,24 @@ public final class ElfCoreReader {
                 : image.modified();
         return PowerQemuDump.complete(S390HypervisorDump.complete(new CrashedSystem(arch, ram, mem, cpus, kernel, crashTime,
                 String.format("ELF core %s (%s, %d PT_LOADs, %d CPUs)", path, arch.linuxName(), ram.size(), cpus.size()))), symbols);
+    }
+
+    /**
+     * Whether {@code notes} are a kernel's crash notes, where an architecture without a kernel text segment
+     * (ppc64, i386) leaves nothing else to tell its vmcore from QEMU's: crash_save_cpu writes one "CORE" NT_PRSTATUS per
+     * CPU and the kernel adds VMCOREINFO, nothing else; QEMU writes more notes per CPU (NT_PRFPREG and the
+     * vector registers on POWER, "QEMU" CPU state on x86) and on POWER no VMCOREINFO.
+     */
+    static boolean kernelNotes(List<ElfNote> notes) {
+        boolean vmcoreinfo = false;
+        for (ElfNote n : notes) {
+            if (n.name().equals(ElfNote.VMCOREINFO) && n.type() == ElfNote.NT_VMCOREINFO) {
+                vmcoreinfo = true;
+            } else if (!(n.name().equals(ElfNote.CORE) && n.type() == ElfNote.NT_PRSTATUS)) {
+                return false;
+            }
+        }
+        return vmcoreinfo;
     }
 
     /**

@@ -166,8 +166,8 @@ public final class KdumpCompressedReader {
             throw new FormatException(path + ": ELF notes at " + noteAt + " (" + noteSize + " bytes) run past the "
                     + "end of the file: truncated?");
         }
-        DumpNotes contents = DumpNotes.decode(ElfNote.readAll(image.readAt(noteAt, (int) noteSize),
-                arch.byteOrder()), arch);
+        List<ElfNote> notes = ElfNote.readAll(image.readAt(noteAt, (int) noteSize), arch.byteOrder());
+        DumpNotes contents = DumpNotes.decode(notes, arch);
         String vmcoreinfo = contents.vmcoreinfo();
         List<CpuState> cpus = contents.cpus();
         if (PowerGuestByteOrder.guest(arch, cpus) != arch) {
@@ -177,10 +177,12 @@ public final class KdumpCompressedReader {
         Map<String, String> info = contents.info();
         KernelMappings mappings = ArchitectureHooks.of(arch).mappings().complete(path, info, pages, ram,
                 KernelMappings.UNKNOWN);
-        // QEMU's kdump-compressed dumps keep its pr_pid = cpu + 1; makedumpfile's keep the kernel's.
+        // makedumpfile's keep the kernel's notes (and pr_pids); QEMU's have its own: pr_pid = cpu + 1 (x86, arm64),
+        // 0 on POWER, where only the notes themselves tell them from the kernel's.
         boolean qemuPids = !cpus.isEmpty() && cpus.stream().allMatch(c -> c.pid() == c.index() + 1);
+        boolean kernelPids = arch.hasKernelTextMapping() ? !qemuPids : ElfCoreReader.kernelNotes(notes);
         KernelLayout.Result layout = KernelLayout.complete(path, arch, info, pages, ram, mappings, false, cpus,
-                !qemuPids, symbols);
+                kernelPids, symbols);
         mappings = layout.mappings();
         cpus = layout.cpus();
         long kaslr = Vmcoreinfo.hex(info.get("KERNELOFFSET"), 0);

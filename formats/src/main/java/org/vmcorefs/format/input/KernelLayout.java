@@ -22,10 +22,13 @@ import org.vmcorefs.machine.memory.PhysicalMemory;
  * [_text, _end) (kernel/crash_core.c crash_prepare_elf64_headers; kexec-tools takes the same bounds from
  * /proc/kcore's text entry on x86_64, from "Kernel code".."Kernel data" in /proc/iomem on arm64), and each
  * NT_PRSTATUS's pr_pid as crash_save_cpu writes it: the pid of the task current on that CPU, 0 for its idle
- * task. The current task is the architecture's per-CPU pointer (x86_64: {@code pcpu_hot.current_task}, before
- * 6.2 {@code current_task}; arm64: {@code __entry_task}, which __switch_to keeps equal to sp_el0), else
- * {@code runqueues.curr}; per-CPU addresses through {@code __per_cpu_offset[cpu]}, the pid at
- * task_struct.pid's offset from the vmlinux's BTF. Without a vmlinux, what is derived stays, and the log says
+ * task. The current task is where the architecture keeps it: x86_64 {@code pcpu_hot.current_task} (before
+ * 6.2, and on i386, the per-CPU {@code current_task}); arm64 {@code __entry_task}, which __switch_to keeps equal
+ * to sp_el0; ppc64 {@code paca_ptrs[cpu]->__current} (r13's paca); else {@code runqueues.curr}. Per-CPU
+ * addresses through {@code __per_cpu_offset[cpu]}, pointers of the architecture's width, the pid at
+ * task_struct.pid's offset from the vmlinux's BTF (or DWARF, for a kernel without BTF). ppc64 and i386 have no text segment (the kernel runs in the
+ * linear map), so only their pr_pids change. s390x is left alone: its zfcpdump kernel numbers pr_pid by CPU
+ * from 1. Without a vmlinux, what is derived stays, and the log says
  * what could not be known.
  */
 final class KernelLayout {
@@ -52,15 +55,16 @@ final class KernelLayout {
         if (symbols != null) {
             check(path, arch, info, symbols);
         }
-        if (!arch.hasKernelTextMapping()) {
+        if (arch == Architecture.S390X) {
             if (symbols != null) {
-                LOG.info("{}: --vmlinux {} not used: {} dumps have no kernel text segment, and their current tasks "
-                        + "are not read here", path, symbols.path(), arch.linuxName());
+                LOG.info("{}: --vmlinux {}: s390x has no kernel text segment, and its zfcpdump kernel numbers "
+                        + "NT_PRSTATUS pr_pid by CPU from 1 (arch/s390/kernel/crash_dump.c), not by task", path,
+                        symbols.path());
             }
             return new Result(mappings, cpus);
         }
         if (symbols == null) {
-            if (!textFromDump && mappings.textSize() != 0) {
+            if (arch.hasKernelTextMapping() && !textFromDump && mappings.textSize() != 0) {
                 LOG.info("{}: no --vmlinux: the kernel text segment is 0x{} bytes as derived from the dump, where "
                         + "the kernel's ends at _end, which only the vmlinux's symbols give", path,
                         Long.toHexString(mappings.textSize()));
@@ -74,7 +78,7 @@ final class KernelLayout {
         }
         long kaslr = Vmcoreinfo.hex(info.get("KERNELOFFSET"), 0);
         KernelMappings m = mappings;
-        if (!textFromDump) {
+        if (arch.hasKernelTextMapping() && !textFromDump) {
             m = text(path, mappings, kaslr, symbols);
         }
         List<CpuState> out = cpus;
@@ -133,16 +137,15 @@ final class KernelLayout {
             List<MemoryRange> ram, KernelMappings m, long kaslr, List<CpuState> cpus, KernelSymbols symbols) {
         Kernel k = new Kernel(arch, info, mem, ram, m, kaslr, symbols);
         List<CpuState> out = new ArrayList<>();
+        String how;
         try {
             Current current = current(arch, symbols);
+            how = current.name();
             long pidOffset = symbols.offset("task_struct", "pid").orElseThrow(() -> new FormatException(
                     "no offset of task_struct.pid (the vmlinux has " + (symbols.hasBtf() ? "no such member in its"
-                            : "no") + " .BTF)"));
-            long perCpuOffset = symbols.symbol("__per_cpu_offset").orElseThrow(() -> new FormatException(
-                    "no __per_cpu_offset in the symbol table"));
+                            : "no") + " .BTF, and no DWARF that gives it)"));
             for (CpuState c : cpus) {
-                long offset = k.u64(perCpuOffset + kaslr + 8L * c.index());
-                long task = k.u64(k.perCpu(current.symbol()) + offset + current.member());
+                long task = current.task(k, c.index());
                 if (task == 0) {
                     throw new FormatException("CPU " + c.index() + " has no current task");
                 }
@@ -158,14 +161,51 @@ final class KernelLayout {
                     symbols.path(), e.getMessage());
             return cpus;
         }
-        LOG.info("{}: pr_pid of each CPU's current task from {}: {} (the dump had {})", path, symbols.path(),
-                out.stream().map(c -> String.valueOf(c.pid())).toList(),
+        LOG.info("{}: pr_pid of each CPU's current task ({}) from {}: {} (the dump had {})", path, how,
+                symbols.path(), out.stream().map(c -> String.valueOf(c.pid())).toList(),
                 cpus.stream().map(c -> String.valueOf(c.pid())).toList());
         return out;
     }
 
-    /** Where a CPU's current task pointer is: a per-CPU symbol and the member offset in it. */
-    private record Current(long symbol, long member) {
+    /** How the kernel finds a CPU's current task: the task_struct address for CPU {@code cpu}. */
+    private interface Current {
+        long task(Kernel k, int cpu) throws DumpException;
+
+        String name();
+    }
+
+    /**
+     * A per-CPU pointer: the word at per-CPU symbol {@code symbol} plus {@code member}, in CPU {@code cpu}'s
+     * area (its __per_cpu_offset[cpu] added).
+     */
+    private record PerCpu(String name, long symbol, long member) implements Current {
+        @Override
+        public long task(Kernel k, int cpu) throws DumpException {
+            long perCpuOffset = k.symbol("__per_cpu_offset");
+            long offset = k.word(perCpuOffset + (long) k.wordSize() * cpu);
+            return k.word(k.perCpu(symbol) + offset + member);
+        }
+    }
+
+    /**
+     * ppc64: r13 holds the CPU's paca, whose __current is the current task (arch/powerpc/include/asm/current.h);
+     * paca_ptrs[cpu] points to it.
+     */
+    private record Paca(long member) implements Current {
+        @Override
+        public long task(Kernel k, int cpu) throws DumpException {
+            long array = k.word(k.symbol("paca_ptrs"));
+            long paca = k.word(array + (long) k.wordSize() * cpu);
+            if (paca == 0) {
+                throw new FormatException("CPU " + cpu + " has no paca (paca_ptrs[" + cpu + "] is NULL)");
+            }
+            return k.word(paca + member);
+        }
+
+        @Override
+        public String name() {
+            return "paca_ptrs[cpu]->__current";
+        }
     }
 
     private static Current current(Architecture arch, KernelSymbols s) throws FormatException {
@@ -173,22 +213,27 @@ final class KernelLayout {
             OptionalLong hot = s.symbol("pcpu_hot");
             OptionalLong member = s.offset("pcpu_hot", "current_task");
             if (hot.isPresent() && member.isPresent()) {
-                return new Current(hot.getAsLong(), member.getAsLong());
-            }
-            if (s.symbol("current_task").isPresent()) {
-                return new Current(s.symbol("current_task").getAsLong(), 0);
+                return new PerCpu("pcpu_hot.current_task", hot.getAsLong(), member.getAsLong());
             }
         }
+        // i386 and x86_64 before 6.2: the per-CPU current_task (arch/x86/include/asm/current.h).
+        if ((arch == Architecture.X86_64 || arch == Architecture.I386) && s.symbol("current_task").isPresent()) {
+            return new PerCpu("current_task", s.symbol("current_task").getAsLong(), 0);
+        }
         if (arch == Architecture.ARM64 && s.symbol("__entry_task").isPresent()) {
-            return new Current(s.symbol("__entry_task").getAsLong(), 0);
+            return new PerCpu("__entry_task", s.symbol("__entry_task").getAsLong(), 0);
+        }
+        if ((arch == Architecture.PPC64 || arch == Architecture.PPC64LE) && s.symbol("paca_ptrs").isPresent()
+                && s.offset("paca_struct", "__current").isPresent()) {
+            return new Paca(s.offset("paca_struct", "__current").getAsLong());
         }
         OptionalLong rq = s.symbol("runqueues");
         OptionalLong curr = s.offset("rq", "curr");
         if (rq.isPresent() && curr.isPresent()) {
-            return new Current(rq.getAsLong(), curr.getAsLong());
+            return new PerCpu("runqueues.curr", rq.getAsLong(), curr.getAsLong());
         }
         throw new FormatException("no per-CPU current task symbol (current_task, pcpu_hot, __entry_task, "
-                + "runqueues with rq.curr in the BTF)");
+                + "paca_ptrs with paca_struct.__current, runqueues with rq.curr in the BTF)");
     }
 
     /** The crashed kernel's virtual memory, as far as the replay reads it. */
@@ -200,6 +245,8 @@ final class KernelLayout {
         private final long kaslr;
         private final KernelSymbols symbols;
         private final X86PageTables tables;
+        /** Where the linear map starts: the dump's, else the architecture's PAGE_OFFSET (ppc64, i386 lowmem). */
+        private final long directMap;
 
         Kernel(Architecture arch, Map<String, String> info, PhysicalMemory mem, List<MemoryRange> ram,
                 KernelMappings m, long kaslr, KernelSymbols symbols) {
@@ -209,6 +256,7 @@ final class KernelLayout {
             this.m = m;
             this.kaslr = kaslr;
             this.symbols = symbols;
+            this.directMap = m.directMap() != 0 || arch.hasKernelTextMapping() ? m.directMap() : arch.directMapBase();
             long pgd = Vmcoreinfo.hex(info.get("SYMBOL(swapper_pg_dir)"), 0);
             this.tables = arch == Architecture.X86_64 && pgd != 0 && inText(pgd)
                     && !"1".equals(info.getOrDefault("NUMBER(pgtable_l5_enabled)", "0").trim())
@@ -236,8 +284,8 @@ final class KernelLayout {
             if (inText(v)) {
                 return v - m.textVirtual() + m.textPhysical();
             }
-            if (m.directMap() != 0 && Long.compareUnsigned(v, m.directMap()) >= 0 && inRam(v - m.directMap())) {
-                return v - m.directMap();
+            if (directMap != 0 && Long.compareUnsigned(v, directMap) >= 0 && inRam(v - directMap)) {
+                return v - directMap;
             }
             if (tables != null) {
                 OptionalLong p = tables.translate(v);
@@ -251,6 +299,22 @@ final class KernelLayout {
 
         private boolean inRam(long p) {
             return ram.stream().anyMatch(r -> r.contains(p));
+        }
+
+        /** The link-time value of symbol {@code name} plus KASLR. */
+        long symbol(String name) throws FormatException {
+            return symbols.symbol(name).orElseThrow(() -> new FormatException("no " + name
+                    + " in the symbol table")) + kaslr;
+        }
+
+        /** The size of a pointer and of unsigned long: 4 on i386, 8 elsewhere. */
+        int wordSize() {
+            return arch.elfClass() == 32 ? 4 : 8;
+        }
+
+        /** A pointer or unsigned long at {@code v}. */
+        long word(long v) throws DumpException {
+            return wordSize() == 4 ? u32(v) : u64(v);
         }
 
         long u64(long v) throws DumpException {

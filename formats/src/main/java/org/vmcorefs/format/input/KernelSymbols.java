@@ -35,13 +35,18 @@ public final class KernelSymbols {
     private static final Logger LOG = LoggerFactory.getLogger(KernelSymbols.class);
     /** The symbols the replay uses: the text segment's bounds and each architecture's current task. */
     static final Set<String> WANTED = Set.of("_text", "_stext", "_end", "__per_cpu_offset", "__per_cpu_start",
-            "__per_cpu_end", "current_task", "pcpu_hot", "__entry_task", "runqueues", "init_task", "vmcoreinfo_note");
+            "__per_cpu_end", "current_task", "pcpu_hot", "__entry_task", "runqueues", "init_task", "vmcoreinfo_note",
+            "paca_ptrs");
     /** The struct members the replay uses, as "struct.member". */
-    static final Set<String> MEMBERS = Set.of("task_struct.pid", "rq.curr", "pcpu_hot.current_task");
+    static final Set<String> MEMBERS = Set.of("task_struct.pid", "rq.curr", "pcpu_hot.current_task",
+            "paca_struct.__current", "lowcore.current_task");
     static final int SHT_SYMTAB = 2;
     static final int SHT_NOTE = 7;
     static final int SHDR_SIZE = 64;
     static final int SYM_SIZE = 24;
+    /** ELF32 (i386's vmlinux): a section header and a symbol are smaller, their fields in another order. */
+    static final int SHDR_SIZE_32 = 40;
+    static final int SYM_SIZE_32 = 16;
     static final int NT_GNU_BUILD_ID = 3;
     static final int STB_LOCAL = 0;
 
@@ -84,22 +89,27 @@ public final class KernelSymbols {
         long size = ch.size();
         Elf64Ehdr ehdr;
         try {
-            ehdr = Elf64Ehdr.readFrom(readAt(ch, 0, (int) Math.min(size, Elf64Ehdr.SIZE), path, size));
+            ehdr = Elf64Ehdr.readAnyFrom(readAt(ch, 0, (int) Math.min(size, Elf64Ehdr.SIZE), path, size));
         } catch (FormatException e) {
             throw new FormatException(path + ": not a vmlinux: " + e.getMessage(), e);
         }
         ByteOrder order = ehdr.order();
-        Architecture arch = Architecture.ofElf(64, ehdr.machine(), order).orElseThrow(() -> new FormatException(
+        boolean elf32 = ehdr.elfClass() == 32;
+        Architecture arch = Architecture.ofElf(ehdr.elfClass(), ehdr.machine(), order).orElseThrow(() -> new FormatException(
                 path + ": not a vmlinux of a known architecture (ELF machine " + ehdr.machine() + ")"));
         if (ehdr.shoff() <= 0 || ehdr.shnum() == 0) {
             throw new FormatException(path + ": no section headers: not a vmlinux with a symbol table");
         }
-        ByteBuffer sh = readAt(ch, ehdr.shoff(), ehdr.shnum() * SHDR_SIZE, path, size).order(order);
+        int shdrSize = elf32 ? SHDR_SIZE_32 : SHDR_SIZE;
+        ByteBuffer sh = readAt(ch, ehdr.shoff(), ehdr.shnum() * shdrSize, path, size).order(order);
         Section[] sections = new Section[ehdr.shnum()];
         for (int i = 0; i < sections.length; i++) {
-            int at = i * SHDR_SIZE;
-            sections[i] = new Section(sh.getInt(at), sh.getInt(at + 4), sh.getLong(at + 0x18), sh.getLong(at + 0x20),
-                    sh.getInt(at + 0x28));
+            int at = i * shdrSize;
+            sections[i] = elf32
+                    ? new Section(sh.getInt(at), sh.getInt(at + 4), Integer.toUnsignedLong(sh.getInt(at + 0x10)),
+                            Integer.toUnsignedLong(sh.getInt(at + 0x14)), sh.getInt(at + 0x18))
+                    : new Section(sh.getInt(at), sh.getInt(at + 4), sh.getLong(at + 0x18), sh.getLong(at + 0x20),
+                            sh.getInt(at + 0x28));
             if (sections[i].type != 8 && (sections[i].offset < 0 || sections[i].size < 0
                     || sections[i].size > size - sections[i].offset)) {
                 throw new FormatException(path + ": section " + i + " runs past the end of the file: truncated?");
@@ -113,8 +123,13 @@ public final class KernelSymbols {
         Section symtab = null;
         Section btf = null;
         Section notes = null;
+        Map<String, Section> debug = new HashMap<>();
         for (Section s : sections) {
             String name = cString(shstrtab, s.name);
+            if (name.equals(".debug_info") || name.equals(".debug_abbrev") || name.equals(".debug_str")
+                    || name.equals(".debug_line_str")) {
+                debug.putIfAbsent(name, s);
+            }
             if (s.type == SHT_SYMTAB && symtab == null) {
                 symtab = s;
             } else if (".BTF".equals(name)) {
@@ -128,13 +143,24 @@ public final class KernelSymbols {
                     + "cannot give _end; give the debug vmlinux or one stripped with --strip-debug");
         }
         Section strtab = sections[symtab.link];
-        Map<String, Long> symbols = symbols(map(ch, symtab).order(order), map(ch, strtab));
+        Map<String, Long> symbols = symbols(map(ch, symtab).order(order), map(ch, strtab), elf32);
         Map<String, Long> offsets = new HashMap<>();
         if (btf != null) {
             Btf types = Btf.read(map(ch, btf));
             for (String m : MEMBERS) {
                 int dot = m.indexOf('.');
                 types.memberOffset(m.substring(0, dot), m.substring(dot + 1)).ifPresent(o -> offsets.put(m, o));
+            }
+        }
+        if (offsets.isEmpty() && debug.containsKey(".debug_info") && debug.containsKey(".debug_abbrev")) {
+            // No BTF (Debian builds i386, ppc64el and s390x without it): the debug vmlinux's DWARF says.
+            try {
+                Dwarf dwarf = new Dwarf(map(ch, debug.get(".debug_info")), map(ch, debug.get(".debug_abbrev")),
+                        debug.containsKey(".debug_str") ? map(ch, debug.get(".debug_str")) : null,
+                        debug.containsKey(".debug_line_str") ? map(ch, debug.get(".debug_line_str")) : null, order);
+                offsets.putAll(dwarf.memberOffsets(dwarfMembers(arch)));
+            } catch (FormatException e) {
+                LOG.warn("{}: no .BTF, and its DWARF cannot be read: {}", path, e.getMessage());
             }
         }
         String buildId = null;
@@ -148,17 +174,41 @@ public final class KernelSymbols {
         return new KernelSymbols(path, arch, symbols, offsets, buildId, btf != null);
     }
 
-    /** The {@link #WANTED} symbols of {@code symtab}: a global definition before a local one. */
+    /**
+     * The members the replay reads on {@code arch} when it has to find them in DWARF: those of its own current
+     * task pointer (a walk of the whole .debug_info for a struct the kernel does not have would take seconds).
+     */
+    static Set<String> dwarfMembers(Architecture arch) {
+        return switch (arch) {
+            case PPC64, PPC64LE -> Set.of("task_struct.pid", "paca_struct.__current");
+            case S390X -> Set.of("task_struct.pid", "lowcore.current_task");
+            case X86_64, I386 -> Set.of("task_struct.pid");
+            default -> Set.of("task_struct.pid", "rq.curr");
+        };
+    }
+
+    /** The {@link #WANTED} symbols of an ELF64 {@code symtab}: a global definition before a local one. */
     static Map<String, Long> symbols(ByteBuffer symtab, ByteBuffer strtab) {
+        return symbols(symtab, strtab, false);
+    }
+
+    /**
+     * The {@link #WANTED} symbols of {@code symtab} (Elf32_Sym: name, value, size, info, other, shndx; Elf64_Sym:
+     * name, info, other, shndx, value, size): a global definition before a local one.
+     */
+    static Map<String, Long> symbols(ByteBuffer symtab, ByteBuffer strtab, boolean elf32) {
+        int symSize = elf32 ? SYM_SIZE_32 : SYM_SIZE;
+        int infoAt = elf32 ? 12 : 4;
+        int shndxAt = elf32 ? 14 : 6;
         Set<Integer> lengths = new HashSet<>();
         WANTED.forEach(w -> lengths.add(w.length()));
         int longest = lengths.stream().mapToInt(Integer::intValue).max().orElse(0);
         Map<String, Long> found = new HashMap<>();
         Set<String> global = new HashSet<>();
         byte[] name = new byte[longest];
-        for (int at = 0; at + SYM_SIZE <= symtab.limit(); at += SYM_SIZE) {
+        for (int at = 0; at + symSize <= symtab.limit(); at += symSize) {
             long nameOff = Integer.toUnsignedLong(symtab.getInt(at));
-            int shndx = Short.toUnsignedInt(symtab.getShort(at + 6));
+            int shndx = Short.toUnsignedInt(symtab.getShort(at + shndxAt));
             if (nameOff == 0 || shndx == 0 || nameOff >= strtab.limit()) {
                 continue;
             }
@@ -176,9 +226,9 @@ public final class KernelSymbols {
             if (!WANTED.contains(s) || global.contains(s)) {
                 continue;
             }
-            boolean isGlobal = (symtab.get(at + 4) >>> 4) != STB_LOCAL;
+            boolean isGlobal = ((symtab.get(at + infoAt) & 0xff) >>> 4) != STB_LOCAL;
             if (isGlobal || !found.containsKey(s)) {
-                found.put(s, symtab.getLong(at + 8));
+                found.put(s, elf32 ? Integer.toUnsignedLong(symtab.getInt(at + 4)) : symtab.getLong(at + 8));
             }
             if (isGlobal) {
                 global.add(s);

@@ -23,6 +23,20 @@ public final class CoreNotes {
         return notes;
     }
 
+    /**
+     * The notes of a POWER fadump kernel's /proc/vmcore: each CPU's NT_PRSTATUS with pr_pid 0, as
+     * fadump_regs_to_elf_notes leaves it ("FIXME: How do i get PID?", arch/powerpc/kernel/fadump.c), whatever
+     * task was current; then VMCOREINFO.
+     */
+    public static List<ElfNote> withoutPids(Machine machine) {
+        List<ElfNote> notes = new ArrayList<>();
+        for (CpuState cpu : machine.cpus()) {
+            notes.add(new ElfNote(ElfNote.CORE, ElfNote.NT_PRSTATUS, ElfPrstatus.of(cpu, 0)));
+        }
+        notes.add(vmcoreinfo(machine));
+        return notes;
+    }
+
     /** The VMCOREINFO note: the crashed kernel's own text when known, a synthesized one otherwise. */
     public static ElfNote vmcoreinfo(Machine machine) {
         return new ElfNote(ElfNote.VMCOREINFO, ElfNote.NT_VMCOREINFO,

@@ -78,6 +78,22 @@ class KernelSymbolsTest {
     }
 
     @Test
+    void readsAnElf32VmlinuxOfI386() throws Exception {
+        // i386's vmlinux: ELF32, 16-byte Elf32_Sym (value before info), 40-byte section headers.
+        KernelSymbols s = KernelSymbols.read(new TestVmlinux(3, ByteOrder.LITTLE_ENDIAN).elf32()
+                .symbol("_text", 0xc1000000L).local("_end", 0x1234).symbol("_end", 0xc2345000L)
+                .symbol("current_task", 0xc2200040L).symbol("unrelated_symbol", 42)
+                .write(tmp.resolve("vmlinux-i386")));
+        assertEquals(org.vmcorefs.machine.Architecture.I386, s.architecture());
+        assertEquals(OptionalLong.of(0xc1000000L), s.symbol("_text"), "32-bit values, unsigned");
+        assertEquals(OptionalLong.of(0xc2345000L), s.symbol("_end"), "the global _end, not the local one before it");
+        assertEquals(OptionalLong.of(0xc2200040L), s.symbol("current_task"));
+        assertEquals(OptionalLong.empty(), s.symbol("unrelated_symbol"));
+        assertEquals(OptionalLong.of(TestVmlinux.PID_OFFSET), s.offset("task_struct", "pid"));
+        assertEquals(TestVmlinux.BUILD_ID, s.buildId());
+    }
+
+    @Test
     void readsStructOffsetsFromTheBtfThroughAnonymousMembers() throws Exception {
         KernelSymbols s = KernelSymbols.read(x86Vmlinux().write(tmp.resolve("vmlinux")));
         assertTrue(s.hasBtf());

@@ -35,6 +35,7 @@ final class TestVmlinux {
     private boolean withSymtab = true;
     private boolean withBtf = true;
     private String buildId = BUILD_ID;
+    private boolean elf32;
 
     TestVmlinux(int machine, ByteOrder order) {
         this.machine = machine;
@@ -53,6 +54,12 @@ final class TestVmlinux {
 
     TestVmlinux withoutSymtab() {
         withSymtab = false;
+        return this;
+    }
+
+    /** An ELF32 vmlinux (i386's): 16-byte symbols and 40-byte section headers. */
+    TestVmlinux elf32() {
+        elf32 = true;
         return this;
     }
 
@@ -141,11 +148,18 @@ final class TestVmlinux {
             sections.add(new Object[] {".BTF", 1, btf(order), 0});
         }
         if (withSymtab) {
-            ByteBuffer sym = ByteBuffer.allocate((symbols.size() + 1) * KernelSymbols.SYM_SIZE).order(order);
-            sym.position(KernelSymbols.SYM_SIZE);
+            int symSize = elf32 ? KernelSymbols.SYM_SIZE_32 : KernelSymbols.SYM_SIZE;
+            ByteBuffer sym = ByteBuffer.allocate((symbols.size() + 1) * symSize).order(order);
+            sym.position(symSize);
             for (Symbol s : symbols) {
-                sym.putInt(str.of(s.name())).put((byte) ((s.local() ? 0 : 1) << 4 | 1)).put((byte) 0)
-                        .putShort((short) 1).putLong(s.value()).putLong(8);
+                byte info = (byte) ((s.local() ? 0 : 1) << 4 | 1);
+                if (elf32) {
+                    sym.putInt(str.of(s.name())).putInt((int) s.value()).putInt(4).put(info).put((byte) 0)
+                            .putShort((short) 1);
+                } else {
+                    sym.putInt(str.of(s.name())).put(info).put((byte) 0).putShort((short) 1).putLong(s.value())
+                            .putLong(8);
+                }
             }
             // .symtab's sh_link: the next section, .strtab (index = position + 1 for the null section).
             sections.add(new Object[] {".symtab", KernelSymbols.SHT_SYMTAB, sym.array(), sections.size() + 2});
@@ -172,18 +186,27 @@ final class TestVmlinux {
         }
         long shoff = data.size();
         int shnum = sections.size() + 1;
-        ByteBuffer sh = ByteBuffer.allocate(shnum * KernelSymbols.SHDR_SIZE).order(order);
-        sh.position(KernelSymbols.SHDR_SIZE);
+        int shdrSize = elf32 ? KernelSymbols.SHDR_SIZE_32 : KernelSymbols.SHDR_SIZE;
+        ByteBuffer sh = ByteBuffer.allocate(shnum * shdrSize).order(order);
+        sh.position(shdrSize);
         for (int i = 0; i < sections.size(); i++) {
             Object[] s = sections.get(i);
-            sh.putInt(shstr.of((String) s[0])).putInt((Integer) s[1]).putLong(0).putLong(0).putLong(offsets[i])
-                    .putLong(((byte[]) s[2]).length).putInt((Integer) s[3]).putInt(0).putLong(8)
-                    .putLong((Integer) s[1] == KernelSymbols.SHT_SYMTAB ? KernelSymbols.SYM_SIZE : 0);
+            boolean symtab = (Integer) s[1] == KernelSymbols.SHT_SYMTAB;
+            if (elf32) {
+                sh.putInt(shstr.of((String) s[0])).putInt((Integer) s[1]).putInt(0).putInt(0).putInt((int) offsets[i])
+                        .putInt(((byte[]) s[2]).length).putInt((Integer) s[3]).putInt(0).putInt(4)
+                        .putInt(symtab ? KernelSymbols.SYM_SIZE_32 : 0);
+            } else {
+                sh.putInt(shstr.of((String) s[0])).putInt((Integer) s[1]).putLong(0).putLong(0).putLong(offsets[i])
+                        .putLong(((byte[]) s[2]).length).putInt((Integer) s[3]).putInt(0).putLong(8)
+                        .putLong(symtab ? KernelSymbols.SYM_SIZE : 0);
+            }
         }
         data.writeBytes(sh.array());
         byte[] file = data.toByteArray();
         ByteBuffer head = ByteBuffer.wrap(file);
-        new Elf64Ehdr(order, Elf64Ehdr.ET_EXEC, machine, 0, 0, shoff, 0, 0, shnum, shnum - 1).writeTo(head);
+        new Elf64Ehdr(order, Elf64Ehdr.ET_EXEC, machine, 0, 0, shoff, 0, 0, shnum, shnum - 1, elf32 ? 32 : 64)
+                .writeTo(head);
         Files.write(path, file);
         return path;
     }

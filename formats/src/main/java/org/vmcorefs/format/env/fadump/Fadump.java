@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.util.List;
 import org.vmcorefs.format.env.CaptureEnvironment;
 import org.vmcorefs.format.DumpPaths;
+import org.vmcorefs.format.struct.CoreNotes;
 import org.vmcorefs.format.view.DumpTree;
 import org.vmcorefs.format.env.KernelLeniency;
 import org.vmcorefs.format.MachineSpec;
@@ -67,7 +68,11 @@ public final class Fadump implements CaptureEnvironment {
     @Override
     public void addFiles(DumpTree tree, Machine machine, KernelLeniency leniency) {
         FirmwareDump dump = machine.firmwareDump();
-        tree.add(DumpPaths.VMCORE, new PowerVmcoreFile(VmcoreView.layout(machine), dump));
+        // The fadump kernel builds its notes from the firmware's register save area and writes no pid.
+        Architecture arch = machine.architecture();
+        tree.add(DumpPaths.VMCORE, new PowerVmcoreFile(VmcoreView.layout(arch, CoreNotes.encode(
+                CoreNotes.withoutPids(machine), arch), VmcoreView.loads(machine), machine.oldMemory(),
+                arch.loadAlign()), dump));
         FadumpFiles.addTo(tree, dump, () -> tree.remove(DumpPaths.VMCORE));
     }
 

@@ -192,10 +192,11 @@ for m in $missing; do
 done
 say "preparing $(echo $missing) side by side (downloads, extractions, tools)"
 
-# 4. The boots, one at a time, each set once its preparation is done. A guest that hangs (seen once: ppc64le's
-# capture kernel stopped after finding its disk) is killed after $qemu_timeout s, not make-arch-dump.sh's 900, and
-# that set's boots run once more; the longest good QEMU run seen is 217 s (arm64's kdump, on a busy machine).
-qemu_timeout=${VMCOREFS_FIXTURE_QEMU_TIMEOUT:-600}
+# 4. The boots, one at a time, each set once its preparation is done. A guest that hangs (ppc64le's capture kernel,
+# twice in three fresh runs: it finds its disk, then spins without printing VMCORE-SIZE) is killed after
+# $qemu_timeout s, not make-arch-dump.sh's 900, and that set's boots run once more. A good QEMU run takes 15-75 s
+# here (ppc64le's kdump 22-40 s); the longest seen is 217 s (arm64's kdump, on a machine shared by ~7 sessions).
+qemu_timeout=${VMCOREFS_FIXTURE_QEMU_TIMEOUT:-300}
 failed=""
 for m in $missing; do
     rc=0; wait "${prep_pid[$m]}" || rc=$?

@@ -17,9 +17,13 @@ final class PowerGuestByteOrder {
     private PowerGuestByteOrder() {
     }
 
-    /** The architecture of the guest whose dump, written as {@code written}, holds {@code cpus}. */
+    /**
+     * The architecture of the guest whose dump, written as {@code written}, holds {@code cpus}. Any CPU with MSR_LE
+     * tells: after a panic the other CPUs may sit in firmware (real mode, MSR_LE clear), and which CPU comes first
+     * depends on which one crashed.
+     */
     static Architecture guest(Architecture written, List<CpuState> cpus) {
-        if (written == Architecture.PPC64 && !cpus.isEmpty() && (cpus.get(0).get("msr") & MSR_LE) != 0) {
+        if (written == Architecture.PPC64 && cpus.stream().anyMatch(c -> (c.get("msr") & MSR_LE) != 0)) {
             return Architecture.PPC64LE;
         }
         return written;

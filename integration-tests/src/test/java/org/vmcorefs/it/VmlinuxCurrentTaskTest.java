@@ -96,42 +96,6 @@ class VmlinuxCurrentTaskTest {
         return b.flip().order(order);
     }
 
-    /** Per possible CPU, as drgn reads {@code core}: pid of runqueues.curr, and of the architecture's pointer. */
-    private static List<int[]> drgnCurrent(Path core, Arch a) {
-        Requirements.pythonModule("drgn", "python3-drgn");
-        String program = String.join("\n",
-                "import sys, drgn",
-                "from drgn import Object",
-                "from drgn.helpers.linux.percpu import per_cpu",
-                "from drgn.helpers.linux.cpumask import for_each_possible_cpu",
-                "prog = drgn.Program()",
-                "prog.set_core_dump(sys.argv[1])",
-                "prog.load_debug_info([sys.argv[2]])",
-                "for cpu in for_each_possible_cpu(prog):",
-                "    print('cpu', cpu, per_cpu(prog['runqueues'], cpu).curr.pid.value_(),",
-                "          (" + a.drgnCurrent() + ").pid.value_())", "");
-        String out = Exec.run(300, program, List.of("/usr/bin/python3", "-", core.toString(),
-                a.file("vmlinux").toString())).ok().stdout();
-        List<int[]> cpus = new ArrayList<>();
-        for (String line : out.split("\n")) {
-            String[] f = line.trim().split(" ");
-            if (f.length == 4 && f[0].equals("cpu")) {
-                assertEquals(cpus.size(), Integer.parseInt(f[1]), out);
-                cpus.add(new int[] {Integer.parseInt(f[2]), Integer.parseInt(f[3])});
-            }
-        }
-        assertTrue(!cpus.isEmpty(), "drgn printed no CPUs: " + out);
-        return cpus;
-    }
-
-    private static void assertPidsAreTheCurrentTasks(List<Integer> pids, List<int[]> current, String what) {
-        assertEquals(current.size(), pids.size(), what + ": one NT_PRSTATUS per possible CPU");
-        for (int cpu = 0; cpu < pids.size(); cpu++) {
-            assertEquals(current.get(cpu)[1], pids.get(cpu), what + ": pr_pid of CPU " + cpu + " = its current task");
-            assertEquals(current.get(cpu)[0], pids.get(cpu), what + ": pr_pid of CPU " + cpu + " = runqueues.curr");
-        }
-    }
-
     /** The LWP (or process) ids of the threads gdb-multiarch lists for {@code core} with the vmlinux. */
     static List<Integer> gdbThreads(Path core, Path vmlinux) {
         Requirements.tool("gdb-multiarch");
@@ -154,7 +118,8 @@ class VmlinuxCurrentTaskTest {
         // The genuine kdump vmcore: crash_save_cpu wrote the current task's pid; drgn reads the same tasks.
         Path real = a.file("kdump-vmcore.elf");
         List<Integer> realPids = prPids(real);
-        assertPidsAreTheCurrentTasks(realPids, drgnCurrent(real, a), name + " genuine kdump vmcore");
+        CurrentTasks.assertPrPids(realPids, CurrentTasks.drgn(real, vmlinux, a.drgnCurrent()),
+                name + " genuine kdump vmcore");
 
         List<Integer> qemu;
         try (Mounted m = Mounted.mount("--image", a.file("guest.elf").toString())) {
@@ -167,7 +132,8 @@ class VmlinuxCurrentTaskTest {
             elfPids = prPids(vmcore);
             System.out.printf("%s QEMU ELF with --vmlinux: pr_pid %s (without it %s; the genuine kdump vmcore has "
                     + "%s)%n", name, elfPids, qemu, realPids);
-            assertPidsAreTheCurrentTasks(elfPids, drgnCurrent(vmcore, a), name + " the mount");
+            CurrentTasks.assertPrPids(elfPids, CurrentTasks.drgn(vmcore, vmlinux, a.drgnCurrent()),
+                    name + " the mount");
             assertNotEquals(qemu, elfPids, "QEMU's pr_pid replaced");
             assertTrue(elfPids.contains(0), "an idle CPU's pr_pid is 0: " + elfPids);
             assertTrue(m.log().contains("pr_pid of each CPU's current task"), m.log());
@@ -210,7 +176,7 @@ class VmlinuxCurrentTaskTest {
         try (Mounted m = Mounted.mount("--image", a.file("guest.elf").toString(), "--vmlinux", vmlinux.toString())) {
             Path vmcore = m.path("proc/vmcore");
             List<Integer> pids = prPids(vmcore);
-            List<int[]> current = drgnCurrent(vmcore, a);
+            List<int[]> current = CurrentTasks.drgn(vmcore, vmlinux, a.drgnCurrent());
             List<Integer> threads = gdbThreads(vmcore, vmlinux);
             System.out.printf("s390x-zfcpdump with --vmlinux: pr_pid %s, current tasks (drgn) %s, gdb threads %s%n",
                     pids, current.stream().map(c -> c[1]).toList(), threads);

@@ -30,6 +30,10 @@ class VmlinuxReplayTest {
 
     /** One architecture's fixtures: the QEMU ELF, the genuine kdump vmcore and the debug vmlinux. */
     private record Arch(String name, Path qemu, Path kdump, Path vmlinux, String currentSymbol) {
+        /** The per-CPU current task pointer, as a drgn expression for {@link CurrentTasks#drgn}. */
+        String drgnCurrent() {
+            return "per_cpu(prog['" + currentSymbol + "'], cpu)";
+        }
     }
 
     private static Arch arch(String name) {
@@ -94,44 +98,6 @@ class VmlinuxReplayTest {
         return t;
     }
 
-    /**
-     * Per possible CPU, as drgn reads {@code core} with {@code vmlinux}: the pid of runqueues.curr and of the
-     * architecture's per-CPU current task pointer.
-     */
-    private static List<int[]> drgnCurrent(Path core, Path vmlinux, String currentSymbol) throws Exception {
-        Requirements.pythonModule("drgn", "python3-drgn");
-        String program = String.join("\n",
-                "import sys, drgn",
-                "from drgn.helpers.linux.percpu import per_cpu",
-                "from drgn.helpers.linux.cpumask import for_each_possible_cpu",
-                "prog = drgn.Program()",
-                "prog.set_core_dump(sys.argv[1])",
-                "prog.load_debug_info([sys.argv[2]])",
-                "for cpu in for_each_possible_cpu(prog):",
-                "    print('cpu', cpu, per_cpu(prog['runqueues'], cpu).curr.pid.value_(),",
-                "          per_cpu(prog[sys.argv[3]], cpu).pid.value_())", "");
-        String out = Exec.run(300, program, List.of("/usr/bin/python3", "-", core.toString(), vmlinux.toString(),
-                currentSymbol)).ok().stdout();
-        List<int[]> cpus = new ArrayList<>();
-        for (String line : out.split("\n")) {
-            String[] f = line.trim().split(" ");
-            if (f.length == 4 && f[0].equals("cpu")) {
-                assertEquals(cpus.size(), Integer.parseInt(f[1]), out);
-                cpus.add(new int[] {Integer.parseInt(f[2]), Integer.parseInt(f[3])});
-            }
-        }
-        assertTrue(!cpus.isEmpty(), "drgn printed no CPUs: " + out);
-        return cpus;
-    }
-
-    private static void assertPidsAreTheCurrentTasks(List<Integer> pids, List<int[]> current, String what) {
-        assertEquals(current.size(), pids.size(), what + ": one NT_PRSTATUS per possible CPU");
-        for (int cpu = 0; cpu < pids.size(); cpu++) {
-            assertEquals(current.get(cpu)[1], pids.get(cpu), what + ": pr_pid of CPU " + cpu + " = its current task");
-            assertEquals(current.get(cpu)[0], pids.get(cpu), what + ": pr_pid of CPU " + cpu + " = runqueues.curr");
-        }
-    }
-
     @ParameterizedTest
     @ValueSource(strings = {"x86_64", "arm64"})
     void withTheVmlinuxTheQemuDumpReplaysAsTheKernelWritesIt(String name) throws Exception {
@@ -143,7 +109,7 @@ class VmlinuxReplayTest {
         Elf.Phdr real = text(a.kdump());
         assertEquals(kernelSize, real.memsz(), "the kernel's own text segment is _end - _text");
         assertEquals(sym.get("_text") + notes(a.kdump()).kernelOffset(), real.vaddr(), "at _text + KASLR");
-        assertPidsAreTheCurrentTasks(notes(a.kdump()).pids(), drgnCurrent(a.kdump(), a.vmlinux(), a.currentSymbol()),
+        CurrentTasks.assertPrPids(notes(a.kdump()).pids(), CurrentTasks.drgn(a.kdump(), a.vmlinux(), a.drgnCurrent()),
                 "the genuine kdump vmcore");
 
         Notes qemu = notes(a.qemu());
@@ -156,9 +122,9 @@ class VmlinuxReplayTest {
             assertEquals(kernelSize, t.filesz(), "p_filesz = _end - _text");
             assertEquals(sym.get("_text") + qemu.kernelOffset(), t.vaddr(), "p_vaddr = _text + KERNELOFFSET");
             List<Integer> pids = notes(vmcore).pids();
-            List<int[]> current = drgnCurrent(vmcore, a.vmlinux(), a.currentSymbol());
+            List<int[]> current = CurrentTasks.drgn(vmcore, a.vmlinux(), a.drgnCurrent());
             System.out.printf("%s QEMU dump with --vmlinux: pr_pid %s (QEMU wrote %s)%n", name, pids, qemu.pids());
-            assertPidsAreTheCurrentTasks(pids, current, "the mount");
+            CurrentTasks.assertPrPids(pids, current, "the mount");
             assertNotEquals(qemu.pids(), pids, "QEMU's cpu + 1 replaced");
             assertTrue(pids.contains(0), "an idle CPU's pr_pid is 0: " + pids);
             assertTrue(m.log().contains("pr_pid of each CPU's current task"), m.log());

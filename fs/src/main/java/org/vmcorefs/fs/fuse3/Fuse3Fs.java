@@ -276,61 +276,58 @@ final class Fuse3Fs {
     }
 
     void read(long req, long ino, long size, long off, long fi) {
-        Handles.Open o = handles.get(FuseFileInfo.fh(fi));
-        if (o == null) {
-            fuse.fuse_reply_err(req, Errno.ENOENT.value());
-            return;
-        }
-        if (off < 0) {
-            fuse.fuse_reply_err(req, Errno.EINVAL.value());
-            return;
-        }
-        Scratch s = scratch.take();
-        try {
-            int n;
-            try {
-                n = take(o, off, size, s, false);
-            } catch (Throwable e) {
-                stats.failed(o.path());
-                fuse.fuse_reply_err(req, -Failures.errno("read", o.path(), off, size, e));
-                return;
-            }
-            if (s.runFd != Descriptors.NO_FD) {
-                FuseBufvec.setFd(s.bufvec, s.runFd, s.runOffset, n);
-                fuse.fuse_reply_data(req, s.bufvec, 0);
-            } else {
-                fuse.fuse_reply_buf(req, s.buffer, n);
-            }
-        } finally {
-            scratch.give(s);
-        }
+        read(libfuseReplies, req, FuseFileInfo.fh(fi), off, size);
     }
 
-    /** The same read, taken off /dev/fuse by vmcorefs's own loop and answered through it. */
-    void read(RequestLoop loop, long unique, long fh, long off, long size) {
+    /** libfuse's replies to the read callback's request. */
+    private final ReadReplies libfuseReplies = new ReadReplies() {
+        @Override
+        public void error(long req, int errno) {
+            fuse.fuse_reply_err(req, errno);
+        }
+
+        @Override
+        public void data(long req, Scratch s, int n) {
+            fuse.fuse_reply_buf(req, s.buffer, n);
+        }
+
+        @Override
+        public void spliced(long req, Scratch s, int fd, long pos, int n) {
+            FuseBufvec.setFd(s.bufvec, fd, pos, n);
+            fuse.fuse_reply_data(req, s.bufvec, 0);
+        }
+
+        @Override
+        public boolean smallRuns() {
+            return false;
+        }
+    };
+
+    /** A read of handle {@code fh}, answered through {@code r}: libfuse's callback and vmcorefs's own loop. */
+    void read(ReadReplies r, long id, long fh, long off, long size) {
         Handles.Open o = handles.get(fh);
         if (o == null) {
-            loop.error(unique, Errno.ENOENT.value());
+            r.error(id, Errno.ENOENT.value());
             return;
         }
         if (off < 0) {
-            loop.error(unique, Errno.EINVAL.value());
+            r.error(id, Errno.EINVAL.value());
             return;
         }
         Scratch s = scratch.take();
         try {
             int n;
             try {
-                n = take(o, off, size, s, true);
+                n = take(o, off, size, s, r.smallRuns());
             } catch (Throwable e) {
                 stats.failed(o.path());
-                loop.error(unique, -Failures.errno("read", o.path(), off, size, e));
+                r.error(id, -Failures.errno("read", o.path(), off, size, e));
                 return;
             }
             if (s.runFd != Descriptors.NO_FD) {
-                loop.spliced(unique, s, s.runFd, s.runOffset, n);
+                r.spliced(id, s, s.runFd, s.runOffset, n);
             } else {
-                loop.data(unique, s, n);
+                r.data(id, s, n);
             }
         } finally {
             scratch.give(s);

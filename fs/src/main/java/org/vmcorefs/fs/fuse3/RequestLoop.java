@@ -13,7 +13,7 @@ import org.vmcorefs.machine.Errno;
  * (read, write, splice) the other way. One thread; INTERRUPT is not answered (allowed by the protocol): the
  * request it names has been answered before the next request is read.
  */
-final class RequestLoop {
+final class RequestLoop implements ReadReplies {
     private static final Logger LOG = LoggerFactory.getLogger(RequestLoop.class);
     private static final MemoryIO IO = MemoryIO.getInstance();
     /** struct fuse_in_header: len, opcode, unique, nodeid, uid, gid, pid, total_extlen, padding. */
@@ -131,7 +131,8 @@ final class RequestLoop {
     }
 
     /** Answers request {@code id} with errno {@code errno}. */
-    void error(long id, int errno) {
+    @Override
+    public void error(long id, int errno) {
         IO.putInt(errorReply, Scratch.HEADER);
         IO.putInt(errorReply + 4, -errno);
         IO.putLong(errorReply + 8, id);
@@ -139,7 +140,8 @@ final class RequestLoop {
     }
 
     /** Answers request {@code id} with the first {@code n} bytes of {@code s}'s buffer, in one write. */
-    void data(long id, Scratch s, int n) {
+    @Override
+    public void data(long id, Scratch s, int n) {
         header(s.header, id, n);
         sys.write(fd, s.header, Scratch.HEADER + (long) n);
     }
@@ -149,7 +151,8 @@ final class RequestLoop {
      * written into a pipe, the bytes spliced after it, and the pipe spliced to /dev/fuse, so the bytes are not
      * copied through this process. Where no pipe can be had, they are read and written instead.
      */
-    void spliced(long id, Scratch s, int runFd, long pos, int n) {
+    @Override
+    public void spliced(long id, Scratch s, int runFd, long pos, int n) {
         // Under two pages a splice costs more than the copy (libfuse never splices them either): one pread.
         if (n < SMALLEST_SPLICE || !pipeReady()) {
             long r = sys.pread(runFd, s.buffer, n, pos);
@@ -184,6 +187,12 @@ final class RequestLoop {
             // must not go out with the next one.
             closePipe();
         }
+    }
+
+    /** Runs under two pages are read here with one pread (see {@link #spliced}). */
+    @Override
+    public boolean smallRuns() {
+        return true;
     }
 
     private static void header(long at, long id, int n) {

@@ -208,23 +208,22 @@ for m in $missing; do
     fi
     prep_done=$(date +%s)
     say "$m: prepared (downloads, extractions, tools) in $(( $(cat "$work/prepared-$m") - prep_start[$m] )) s"
-    modes=""; timeout=$qemu_timeout
-    for try in 1 2 3 4; do
+    # x86_64 once more; another set up to three more times, each boot then limited to $retry_timeout s.
+    modes=""; limit=$qemu_timeout; tries=4; [ "$m" = x86_64 ] && tries=2
+    for try in $(seq "$tries"); do
         rc=0
         if [ "$m" = x86_64 ]; then
             say "making real x86_64 dumps in $dir with $maker (takes minutes)"
             KVER=$x86_kernel VMCORE_FIXTURES=$dir bash "$maker" || rc=$?
         elif need_dumps "$m"; then
             say "making real $m dumps in $archdir/$m with $arch_maker (takes minutes)${modes:+, only $modes}"
-            env ARCH=$m CACHE=$archdir QEMU_TIMEOUT=$timeout BOOT_TIMEOUT=$timeout ${modes:+MODES=$modes} \
+            env ARCH=$m CACHE=$archdir QEMU_TIMEOUT=$limit BOOT_TIMEOUT=$limit ${modes:+MODES=$modes} \
                 bash "$arch_maker" || rc=$?
         fi
-        [ "$rc" != 0 ] || break
-        # x86_64 once more; another set up to three more times, each boot limited to $retry_timeout s. Where
-        # the crashed guest's own dumps are there already and only the capture kernel hung (ppc64le's, in 4
-        # of 5 boots on a fresh machine here), only the kdump boot is redone: it is a boot of its own anyway.
-        if [ "$m" = x86_64 ] && [ "$try" = 2 ] || [ "$try" = 4 ]; then break; fi
-        timeout=$retry_timeout
+        [ "$rc" != 0 ] && [ "$try" != "$tries" ] || break
+        # Where the crashed guest's own dumps are there already and only the capture kernel hung (ppc64le's,
+        # in 4 of 5 boots on a fresh machine here), only the kdump boot is redone: it is a boot of its own anyway.
+        limit=$retry_timeout
         [ "$m" != x86_64 ] && [ "$m" != s390x ] && [ -s "$archdir/$m/guest.elf" ] && [ -s "$archdir/$m/guest.kdump" ] && modes=kdump
         say "$m: making the dumps failed (exit $rc); again (a TCG guest now and then hangs, see README)"
     done

@@ -171,7 +171,7 @@ class Arm64KdumpTest {
             }
         }
         // PHYS_OFFSET is randomized (memstart_addr) at every boot: the fixture's own VMCOREINFO text says it.
-        long physOffset = vmcoreinfoNumber(REAL_VMCORE, "NUMBER(PHYS_OFFSET)=0x", 16);
+        long physOffset = vmcoreinfoNumber(REAL_VMCORE, "NUMBER(PHYS_OFFSET)=0x");
         assertEquals(0xffff000000000000L - physOffset, m.kernel().directMapBase(Architecture.ARM64),
                 "PAGE_OFFSET - PHYS_OFFSET, PHYS_OFFSET = 0x" + Long.toHexString(physOffset));
     }
@@ -188,9 +188,9 @@ class Arm64KdumpTest {
         Machine m = MachineFactory.create(MachineSpec.synthetic(CaptureEnvironments.ARM64_KDUMP, 0, 1, 1)
                 .withImage(qemu));
         List<VmcoreView.Load> loads = VmcoreView.loads(m);
-        long kernelOffset = vmcoreinfoNumber(qemu, "KERNELOFFSET=", 16);
-        long kimageVoffset = vmcoreinfoNumber(qemu, "NUMBER(kimage_voffset)=0x", 16);
-        long physOffset = vmcoreinfoNumber(qemu, "NUMBER(PHYS_OFFSET)=0x", 16);
+        long kernelOffset = vmcoreinfoNumber(qemu, "KERNELOFFSET=");
+        long kimageVoffset = vmcoreinfoNumber(qemu, "NUMBER(kimage_voffset)=0x");
+        long physOffset = vmcoreinfoNumber(qemu, "NUMBER(PHYS_OFFSET)=0x");
         assertEquals(0xffff800008000000L + kernelOffset, loads.get(0).vaddr(), "_text = KIMAGE_VADDR + KERNELOFFSET");
         assertEquals(0x40200000L, loads.get(0).vaddr() - kimageVoffset, "_text - kimage_voffset");
         assertEquals(0x40200000L, loads.get(0).paddr());
@@ -205,10 +205,11 @@ class Arm64KdumpTest {
      * kernel's vmcoreinfo page in its memory), found by a plain scan of the bytes: independent of the parsers
      * under test. Skips the kernel's format strings ("=0x%llx").
      */
-    static long vmcoreinfoNumber(Path file, String key, int radix) throws Exception {
+    static long vmcoreinfoNumber(Path file, String key) throws Exception {
         byte[] k = key.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
         try (FileChannel ch = FileChannel.open(file)) {
-            ByteBuffer b = ByteBuffer.allocate(64 << 20);
+            // In 4 MiB pieces, overlapping by more than a key, its 16 digits and the newline: the notes come first.
+            ByteBuffer b = ByteBuffer.allocate(4 << 20);
             for (long at = 0; at < ch.size(); at += b.capacity() - 64) {
                 b.clear();
                 ch.read(b, at);
@@ -223,12 +224,12 @@ class Arm64KdumpTest {
                         continue;
                     }
                     int e = i + k.length;
-                    while (e < n && Character.digit(a[e], radix) >= 0) {
+                    while (e < n && Character.digit(a[e], 16) >= 0) {
                         e++;
                     }
                     if (e > i + k.length && e < n && a[e] == '\n') {
                         return Long.parseUnsignedLong(new String(a, i + k.length, e - i - k.length,
-                                java.nio.charset.StandardCharsets.US_ASCII), radix);
+                                java.nio.charset.StandardCharsets.US_ASCII), 16);
                     }
                 }
             }

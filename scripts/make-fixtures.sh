@@ -193,7 +193,7 @@ done
 say "preparing $(echo $missing) side by side (downloads, extractions, tools)"
 
 # 4. The boots, one at a time, each set once its preparation is done. A guest that hangs (ppc64le's capture kernel,
-# twice in three fresh runs, then in 4 of 5 boots on another fresh machine, with POWER9 or POWER8 alike: it finds
+# twice in three fresh runs, then in 5 of 7 boots on another fresh machine, with POWER9 or POWER8 alike: it finds
 # its disk, then spins without printing VMCORE-SIZE) is killed after $qemu_timeout s, not make-arch-dump.sh's
 # 900, and is tried up to three more times, each boot limited to $retry_timeout s. A good QEMU run takes 15-75 s
 # here (ppc64le's kdump 15-40 s); the longest seen is 217 s (arm64's kdump, on a machine shared by ~7 sessions).
@@ -222,7 +222,7 @@ for m in $missing; do
         fi
         [ "$rc" != 0 ] && [ "$try" != "$tries" ] || break
         # Where the crashed guest's own dumps are there already and only the capture kernel hung (ppc64le's,
-        # in 4 of 5 boots on a fresh machine here), only the kdump boot is redone: it is a boot of its own anyway.
+        # in 5 of 7 boots on a fresh machine here), only the kdump boot is redone: it is a boot of its own anyway.
         limit=$retry_timeout
         [ "$m" != x86_64 ] && [ "$m" != s390x ] && [ -s "$archdir/$m/guest.elf" ] && [ -s "$archdir/$m/guest.kdump" ] && modes=kdump
         say "$m: making the dumps failed (exit $rc); again (a TCG guest now and then hangs, see README)"

@@ -10,7 +10,8 @@
 # The work is done by shared/tools/make-guest-dump.sh and make-arch-dump.sh beside this clone; this script only
 # finds it, says why it cannot when it is not there, and orders it so that a fresh machine is quick:
 #   1. the host's part once, before anything runs side by side: the foreign dpkg architectures, one
-#      `apt-get update`, every QEMU and helper package in one `apt-get install`;
+#      `apt-get update`, every QEMU and helper package in one `apt-get install`, and a dpkg on the makers'
+#      PATH that keeps them from adding an architecture again side by side;
 #   2. apt's package cache for this run only (APT_CONFIG): a Debian container image turns it off
 #      (docker-clean), so each of the ~150 `apt-get download`s would parse every architecture's lists again
 #      (3-10 s each, most of a fresh run); the system's apt configuration is not changed;
@@ -121,6 +122,24 @@ fi
 apt-cache stats >/dev/null   # builds the package cache once, before the parallel apt-gets read it
 say "host packages and apt cache ready in $(since "$t") s"
 
+# Still the host's part: make-arch-dump.sh tests `dpkg --print-foreign-architectures | grep -qx ARCH` under pipefail: when grep
+# exits first, dpkg's SIGPIPE fails the test and the maker adds the architecture again. Two makers doing that
+# side by side race on /var/lib/dpkg/arch ("error installing new file", seen on a fresh machine). The makers
+# find this dpkg first on PATH: it makes an --add-architecture of an architecture that is there a no-op and
+# runs every other --add-architecture under one lock.
+mkdir -p "$work/shim"
+cat > "$work/shim/dpkg" <<'SHIM'
+#!/bin/bash
+if [ "${1-}" = --add-architecture ] && [ $# = 2 ]; then
+    have=$(/usr/bin/dpkg --print-foreign-architectures)
+    grep -qx -- "$2" <<<"$have" && exit 0
+    exec flock /var/lib/dpkg/vmcorefs-add-architecture.lock /usr/bin/dpkg "$@"
+fi
+exec /usr/bin/dpkg "$@"
+SHIM
+chmod +x "$work/shim/dpkg"
+export PATH="$work/shim:$PATH"
+
 # 3. Downloads and extractions, one background job per set. x86_64: the debug vmlinux only. make-guest-dump.sh
 # extracts it by reading the whole -dbg package (~2 min of xz); it is the package's 11th member, so stop there.
 x86_kver() {
@@ -204,7 +223,12 @@ for m in $missing; do
     rc=0; wait "${prep_pid[$m]}" || rc=$?
     sed "s/^/  [prepare $m] /" "$work/prepare-$m.log" >&2
     if [ "$rc" != 0 ]; then
-        say "$m: preparing failed (exit $rc), see above"; failed="$failed $m"; continue
+        # once more, alone: what failed side by side (a download, a lock) may well pass now
+        say "$m: preparing failed (exit $rc), see above; once more, alone"
+        rc=0
+        if [ "$m" = x86_64 ]; then prepare_x86 "$x86_kernel" || rc=$?; else prepare_arch "$m" || rc=$?; fi
+        if [ "$rc" != 0 ]; then say "$m: preparing failed again (exit $rc)"; failed="$failed $m"; continue; fi
+        date +%s > "$work/prepared-$m"
     fi
     prep_done=$(date +%s)
     say "$m: prepared (downloads, extractions, tools) in $(( $(cat "$work/prepared-$m") - prep_start[$m] )) s"

@@ -43,17 +43,12 @@ class Arm64KdumpMountTest {
     static final long PHYS_OFFSET = 0x40000000L;
     static final long KIMAGE_VADDR = 0xffff800008000000L;
     /** The real arm64 dumps (scripts/make-fixtures.sh makes them with shared/tools/make-arch-dump.sh). */
-    static final Path ARCH_DIR = Path.of(System.getenv().getOrDefault("VMCOREFS_ARCH_FIXTURES",
-            "/var/cache/vmcore-fixtures-arch"), "arm64");
+    static final Path ARCH_DIR = Fixtures.ARCH_ROOT.resolve("arm64");
     static final Path REAL = ARCH_DIR.resolve("kdump-vmcore.elf");
 
     /** {@code p}, a file of the arm64 fixtures; fails the test (CI) or skips it (VMCOREFS_MAY_SKIP) if missing. */
     static Path fixture(Path p) {
-        if (!Files.isReadable(p) || !Requirements.present("fixtures", true)) {
-            Requirements.missing(Requirements.Skippable.FIXTURES, "arm64 fixture " + p, "Make the fixtures: "
-                    + "`make fixtures` (as root), or point VMCOREFS_ARCH_FIXTURES at a complete set");
-        }
-        return p;
+        return Fixtures.arch(p);
     }
 
     private Mounted m;

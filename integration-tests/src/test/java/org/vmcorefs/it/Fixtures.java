@@ -29,11 +29,29 @@ final class Fixtures {
     static final String QEMU_PAGING_ELF = "guest-paging.elf";
     /** The same guest dumped kdump-compressed by QEMU (zlib, zero pages left out). */
     static final String QEMU_KDUMP = "guest.kdump";
+    /** The other architectures' fixtures, one folder each (arm64, i386, ppc64le, s390x). */
+    static final Path ARCH_ROOT = Path.of(System.getenv().getOrDefault("VMCOREFS_ARCH_FIXTURES",
+            "/var/cache/vmcore-fixtures-arch"));
     private static final Pattern SLEEP_PID = Pattern.compile(MARKER + " sleep_pid=(\\d+)");
     private static final long MAKE_TIMEOUT_SECONDS = 3600;
     private static boolean made;
 
     private Fixtures() {
+    }
+
+    /**
+     * {@code p}, a file of one architecture's fixtures (under {@link #ARCH_ROOT}); fails the calling test (CI) or
+     * skips it (VMCOREFS_MAY_SKIP=fixtures) when it is missing, naming the architecture and how to make it.
+     */
+    static Path arch(Path p) {
+        if (!Files.isReadable(p) || !Requirements.present("fixtures", true)) {
+            String arch = p.startsWith(ARCH_ROOT) && p.getNameCount() > ARCH_ROOT.getNameCount()
+                    ? p.getName(ARCH_ROOT.getNameCount()).toString() : "architecture";
+            Requirements.missing(Requirements.Skippable.FIXTURES, arch + " fixture " + p, "Make the fixtures: "
+                    + "`make fixtures` (as root; ../shared/tools/make-arch-dump.sh with ARCH=" + arch + " and its"
+                    + " tools' setup script), or point VMCOREFS_ARCH_FIXTURES at a complete set");
+        }
+        return p;
     }
 
     /** Fails unless the kernel, its release and at least one dump are there; makes them first if asked to. */

@@ -46,16 +46,11 @@ class I386KdumpMountTest {
     /** X86_MAXMEM: -PAGE_OFFSET - 128 MiB of vmalloc reserve = 896 MiB, where kexec-tools splits and highmem starts. */
     static final long LOWMEM_LIMIT = 0x38000000L;
     static final long MIB = 1L << 20;
-    static final Path ARCH_DIR = Path.of(System.getenv().getOrDefault("VMCOREFS_ARCH_FIXTURES",
-            "/var/cache/vmcore-fixtures-arch"), "i386");
+    static final Path ARCH_DIR = Fixtures.ARCH_ROOT.resolve("i386");
     static final Path REAL = ARCH_DIR.resolve("kdump-vmcore.elf");
 
     static Path fixture(Path p) {
-        if (!Files.isReadable(p) || !Requirements.present("fixtures", true)) {
-            Requirements.missing(Requirements.Skippable.FIXTURES, "i386 fixture " + p, "Make the fixtures: "
-                    + "`make fixtures` (as root), or point VMCOREFS_ARCH_FIXTURES at a complete set");
-        }
-        return p;
+        return Fixtures.arch(p);
     }
 
     private Mounted m;

@@ -23,17 +23,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  * only {@code log} of the three is available.
  */
 class NativeToolsReplayTest {
-    static final Path ARCH_DIR = Path.of(System.getenv().getOrDefault("VMCOREFS_ARCH_FIXTURES",
-            "/var/cache/vmcore-fixtures-arch"));
+    static final Path ARCH_DIR = Fixtures.ARCH_ROOT;
 
     static Path fixture(String arch, String name) {
-        Path p = ARCH_DIR.resolve(arch).resolve(name);
-        if (!Files.isReadable(p) || !Requirements.present("fixtures", true)) {
-            Requirements.missing(Requirements.Skippable.FIXTURES, arch + " fixture " + p, "Make the fixtures: "
-                    + "`make fixtures` (as root; ../shared/tools/make-arch-dump.sh with ARCH=" + arch + " and its"
-                    + " tools' setup script), or point VMCOREFS_ARCH_FIXTURES at a complete set");
-        }
-        return p;
+        return Fixtures.arch(ARCH_DIR.resolve(arch).resolve(name));
     }
 
     @ParameterizedTest

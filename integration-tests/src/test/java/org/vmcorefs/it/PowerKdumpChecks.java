@@ -28,20 +28,14 @@ final class PowerKdumpChecks {
     /** Where prom_init put RTAS (below 768 MiB) and the page kexec-tools lists when the reservation holds it. */
     static final long RTAS_PAGE = 0x2fff0000L;
     /** The real ppc64le guests' dumps. */
-    static final Path ARCH_DIR = Path.of(System.getenv().getOrDefault("VMCOREFS_ARCH_FIXTURES",
-            "/var/cache/vmcore-fixtures-arch"), "ppc64le");
+    static final Path ARCH_DIR = Fixtures.ARCH_ROOT.resolve("ppc64le");
 
     private PowerKdumpChecks() {
     }
 
     /** {@code p}, a file of the ppc64le fixtures; fails the test (CI) or skips it (VMCOREFS_MAY_SKIP) if missing. */
     static Path fixture(String name) {
-        Path p = ARCH_DIR.resolve(name);
-        if (!Files.isReadable(p) || !Requirements.present("fixtures", true)) {
-            Requirements.missing(Requirements.Skippable.FIXTURES, "ppc64le fixture " + p, "Make the fixtures: "
-                    + "`make fixtures` (as root), or point VMCOREFS_ARCH_FIXTURES at a complete set");
-        }
-        return p;
+        return Fixtures.arch(ARCH_DIR.resolve(name));
     }
 
     static long hex(String s) {

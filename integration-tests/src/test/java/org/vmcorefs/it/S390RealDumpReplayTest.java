@@ -29,8 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class S390RealDumpReplayTest {
-    static final Path DIR = Path.of(System.getenv().getOrDefault("VMCOREFS_ARCH_FIXTURES",
-            "/var/cache/vmcore-fixtures-arch"), "s390x");
+    static final Path DIR = Fixtures.ARCH_ROOT.resolve("s390x");
     static final Path QEMU_ELF = DIR.resolve("guest.elf");
     static final Path QEMU_KDUMP = DIR.resolve("guest.kdump");
     static final Path VMLINUX = DIR.resolve("vmlinux");
@@ -82,12 +81,7 @@ class S390RealDumpReplayTest {
     private Mounted kdump;
 
     static Path fixture(Path p) {
-        if (!Files.isReadable(p) || !Requirements.present("fixtures", true)) {
-            Requirements.missing(Requirements.Skippable.FIXTURES, "s390x fixture " + p, "Make the fixtures: "
-                    + "`make fixtures` (as root; ../shared/tools/make-arch-dump.sh with ARCH=s390x and "
-                    + "setup-native-tools.sh s390x), or point VMCOREFS_ARCH_FIXTURES at a complete set");
-        }
-        return p;
+        return Fixtures.arch(p);
     }
 
     @BeforeAll

@@ -33,7 +33,7 @@ class VmlinuxCurrentTaskTest {
     /** One architecture's fixtures and how drgn reads its CPUs' current task pointer. */
     private record Arch(String name, Path dir, String drgnCurrent) {
         Path file(String name) {
-            return Arm64KdumpMountTest.fixture(dir.resolve(name));
+            return Fixtures.arch(dir.resolve(name));
         }
     }
 

@@ -42,9 +42,9 @@ class VmlinuxReplayTest {
                     Fixtures.VMLINUX, "current_task");
         }
         Path dir = Arm64KdumpMountTest.ARCH_DIR;
-        return new Arch(name, Arm64KdumpMountTest.fixture(dir.resolve("guest.elf")),
-                Arm64KdumpMountTest.fixture(dir.resolve("kdump-vmcore.elf")),
-                Arm64KdumpMountTest.fixture(dir.resolve("vmlinux")), "__entry_task");
+        return new Arch(name, Fixtures.arch(dir.resolve("guest.elf")),
+                Fixtures.arch(dir.resolve("kdump-vmcore.elf")),
+                Fixtures.arch(dir.resolve("vmlinux")), "__entry_task");
     }
 
     /** The symbols {@code names} of {@code vmlinux} as binutils' nm reads them. */

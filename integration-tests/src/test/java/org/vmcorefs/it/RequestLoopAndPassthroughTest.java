@@ -153,4 +153,49 @@ class RequestLoopAndPassthroughTest {
                     "Run the tests as root (the kernel lets only CAP_SYS_ADMIN register a passthrough backing file)");
         }
     }
+
+    /**
+     * The default mount runs its read path first over an empty image of its own (the warm-up, so that the JIT is
+     * done before the first read): that reads nothing of the mounted machine, neither its files nor its
+     * hardware-saved area, and leaves no descriptor of its own open; --no-warm-up mounts without it.
+     */
+    @Test
+    void theWarmUpReadsNothingOfTheMachineAndLeavesNothingOpen() throws Exception {
+        int withWarmUp;
+        try (Mounted m = Mounted.mount("--profile", "s390x-zfcpdump")) {
+            JsonNode stats = m.stats();
+            assertEquals(1000, stats.get("mount").get("warmUpReads").asInt(), stats.get("mount").toString());
+            assertEquals(0, stats.get("files").size(), "no file was read: " + stats.get("files"));
+            assertEquals(0, stats.get("savedArea").get("requests").asLong(), "the HSA was not fetched");
+            long pid = stats.get("mount").get("pid").asLong();
+            withWarmUp = descriptors(pid, true);
+            // The machine's own bytes are still the first reads it sees.
+            assertEquals(4096, m.read("proc/vmcore", 0, 4096).length);
+            assertEquals(1, m.stats().get("files").get("/proc/vmcore").get("reads").asLong());
+        }
+        try (Mounted m = Mounted.mount("--profile", "s390x-zfcpdump", "--no-warm-up")) {
+            JsonNode stats = m.stats();
+            assertFalse(stats.get("mount").has("warmUpReads"), stats.get("mount").toString());
+            assertEquals(descriptors(stats.get("mount").get("pid").asLong(), false), withWarmUp,
+                    "the warm-up leaves no descriptor open");
+        }
+    }
+
+    /** The daemon's open descriptors; fails if one of them is the warm-up's memfd (when {@code noMemfd}). */
+    private static int descriptors(long pid, boolean noMemfd) throws java.io.IOException {
+        int n = 0;
+        try (var fds = Files.list(Path.of("/proc/" + pid + "/fd"))) {
+            for (Path fd : (Iterable<Path>) fds::iterator) {
+                String target;
+                try {
+                    target = Files.readSymbolicLink(fd).toString();
+                } catch (java.io.IOException gone) {
+                    continue; // the listing's own descriptor
+                }
+                assertFalse(noMemfd && target.contains("vmcorefs-warm-up"), "still open: " + target);
+                n++;
+            }
+        }
+        return n;
+    }
 }

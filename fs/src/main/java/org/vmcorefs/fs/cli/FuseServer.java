@@ -75,6 +75,10 @@ final class FuseServer {
         VmcoreFs fs = fuse3 ? null : new VmcoreFs(tree, stats, user.getUid(), user.getGid(), !c.pageCache,
                 new ReadBuffers(splice));
 
+        if (ownLoop && !c.noWarmUp) {
+            about.put("warmUpReads", WarmUp.run());
+        }
+
         List<String> opts = new ArrayList<>(List.of("-o", "fsname=vmcorefs", "-o", "subtype=vmcorefs", "-o",
                 "default_permissions"));
         if (c.allowOther) {

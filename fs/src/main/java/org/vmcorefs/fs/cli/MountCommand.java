@@ -148,6 +148,11 @@ final class MountCommand implements Callable<Integer> {
                     + "reads are no longer counted nor fault-injected. Needs CAP_SYS_ADMIN and libfuse 3.")
     boolean passthrough;
 
+    @Option(names = "--no-warm-up", hidden = true,
+            description = "Mount without first running the read path over an empty image of its own (to measure "
+                    + "what the warm-up gives).")
+    boolean noWarmUp;
+
     @Option(names = "--no-splice",
             description = "Copy every read through vmcorefs. Default: bytes that come straight from the replayed "
                     + "image are handed to libfuse as the image's descriptor and offset, and the kernel moves them "

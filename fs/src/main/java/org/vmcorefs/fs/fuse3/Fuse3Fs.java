@@ -130,6 +130,14 @@ final class Fuse3Fs {
         scratch.close();
     }
 
+    /** As {@link #destroy}, and closes the backing files that were read by descriptor (a thrown-away machine's). */
+    void destroyWithFiles() {
+        if (descriptors != null) {
+            descriptors.closeWithFiles();
+        }
+        scratch.close();
+    }
+
     /** Fills {@code st} for {@code path} (inode {@code ino}); returns 0 or the errno. */
     private int stat(String path, long ino, long st) {
         if (tree.isDirectory(path)) {
@@ -259,6 +267,20 @@ final class Fuse3Fs {
         }
     }
 
+    /** Opens {@code path} as an open request would, without one: its handle (for {@link Fuse3Mount#warmUp}). */
+    long open(String path) throws DumpException {
+        VirtualFile f = tree.file(path);
+        if (f == null) {
+            throw new DumpException(Errno.ENOENT, path + ": no such file");
+        }
+        return handles.add(new Handles.Open(path, f, f.open(), 0));
+    }
+
+    /** The size of the file open as {@code fh}. */
+    long size(long fh) {
+        return handles.get(fh).file().size();
+    }
+
     void release(long req, long ino, long fi) {
         Handles.Open o = handles.remove(FuseFileInfo.fh(fi));
         fuse.fuse_reply_err(req, o == null ? 0 : -releaseOpen(o));
@@ -292,13 +314,14 @@ final class Fuse3Fs {
         }
 
         @Override
-        public void spliced(long req, Scratch s, int fd, long pos, int n) {
+        public boolean spliced(long req, Scratch s, int fd, long pos, int n) {
             FuseBufvec.setFd(s.bufvec, fd, pos, n);
             fuse.fuse_reply_data(req, s.bufvec, 0);
+            return true; // the file's size was checked before (Descriptors.forRun)
         }
 
         @Override
-        public boolean smallRuns() {
+        public boolean checksRuns() {
             return false;
         }
     };
@@ -318,14 +341,18 @@ final class Fuse3Fs {
         try {
             int n;
             try {
-                n = take(o, off, size, s, r.smallRuns());
+                n = take(o, off, size, s, r.checksRuns());
             } catch (Throwable e) {
                 stats.failed(o.path());
                 r.error(id, -Failures.errno("read", o.path(), off, size, e));
                 return;
             }
             if (s.runFd != Descriptors.NO_FD) {
-                r.spliced(id, s, s.runFd, s.runOffset, n);
+                if (!r.spliced(id, s, s.runFd, s.runOffset, n)) {
+                    stats.failed(o.path());
+                    LOG.warn("read of {} at {} ({} bytes): its backing file no longer holds them (cut short while "
+                            + "mounted?): EIO", o.path(), off, n);
+                }
             } else {
                 r.data(id, s, n);
             }
@@ -340,9 +367,9 @@ final class Fuse3Fs {
      * them, for the reply to splice); the others are read into {@code s}'s buffer. The caller replies after,
      * so that a failure here can still be answered with an errno.
      */
-    private int take(Handles.Open o, long off, long size, Scratch s, boolean smallRuns) throws DumpException {
+    private int take(Handles.Open o, long off, long size, Scratch s, boolean checksRuns) throws DumpException {
         int n = o.opened().read(off, (int) Math.min(size, s.capacity), s.forRead(splice ? descriptors : null,
-                smallRuns));
+                checksRuns));
         if (s.runFd != Descriptors.NO_FD && n >= 2 * 4096) { // spliced (smaller runs are read, with pread)
             stats.readByDescriptor(o.path(), n);
         } else {

@@ -12,9 +12,16 @@ interface ReadReplies {
     /** Answers {@code id} with the first {@code n} bytes of {@code s}'s buffer. */
     void data(long id, Scratch s, int n);
 
-    /** Answers {@code id} with {@code n} bytes at {@code pos} of descriptor {@code fd}. */
-    void spliced(long id, Scratch s, int fd, long pos, int n);
+    /**
+     * Answers {@code id} with {@code n} bytes at {@code pos} of descriptor {@code fd}. Returns false when they
+     * could not be had (the file holds fewer: it was cut short while mounted) and EIO was answered instead.
+     */
+    boolean spliced(long id, Scratch s, int fd, long pos, int n);
 
-    /** Whether runs under two pages are offered to {@link #spliced} too (which then reads them itself). */
-    boolean smallRuns();
+    /**
+     * Whether {@link #spliced} moves the run's bytes itself and answers EIO when the file holds fewer of them
+     * (vmcorefs's own loop): then runs under two pages are offered to it too (it reads them with one pread),
+     * and the backing file's size is not looked up for every read beforehand.
+     */
+    boolean checksRuns();
 }

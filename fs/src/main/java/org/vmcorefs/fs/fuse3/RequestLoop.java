@@ -53,9 +53,14 @@ final class RequestLoop implements ReadReplies {
     private int opcode;
 
     RequestLoop(LibFuse3 fuse, long se, Fuse3Fs fs) {
+        this(fuse, se, fuse.fuse_session_fd(se), fs);
+    }
+
+    /** A loop whose replies go to {@code fd}; {@link #run} only with a session's own. */
+    RequestLoop(LibFuse3 fuse, long se, int fd, Fuse3Fs fs) {
         this.fuse = fuse;
         this.se = se;
-        this.fd = fuse.fuse_session_fd(se);
+        this.fd = fd;
         this.fs = fs;
         // The kernel wants room for the largest write request: header, fuse_write_in and max_write bytes.
         this.inSize = Fuse3Fs.MAX_REQUEST + 8192L;
@@ -107,13 +112,18 @@ final class RequestLoop implements ReadReplies {
             }
             return 0;
         } finally {
-            closePipe();
-            IO.freeMemory(in);
-            IO.freeMemory(fuseBuf);
-            IO.freeMemory(errorReply);
-            IO.freeMemory(offset);
-            IO.freeMemory(pipe);
+            close();
         }
+    }
+
+    /** Frees the loop's pipe and memory (once it no longer runs). */
+    void close() {
+        closePipe();
+        IO.freeMemory(in);
+        IO.freeMemory(fuseBuf);
+        IO.freeMemory(errorReply);
+        IO.freeMemory(offset);
+        IO.freeMemory(pipe);
     }
 
     /** The request libfuse is answering now (0 when none): for the passthrough reply hook. */
@@ -152,46 +162,47 @@ final class RequestLoop implements ReadReplies {
      * copied through this process. Where no pipe can be had, they are read and written instead.
      */
     @Override
-    public void spliced(long id, Scratch s, int runFd, long pos, int n) {
+    public boolean spliced(long id, Scratch s, int runFd, long pos, int n) {
         // Under two pages a splice costs more than the copy (libfuse never splices them either): one pread.
         if (n < SMALLEST_SPLICE || !pipeReady()) {
             long r = sys.pread(runFd, s.buffer, n, pos);
             if (r != n) {
                 error(id, Errno.EIO.value());
-            } else {
-                data(id, s, n);
+                return false;
             }
-            return;
+            data(id, s, n);
+            return true;
         }
         header(s.header, id, n);
         if (sys.write(pipeWrite, s.header, Scratch.HEADER) != Scratch.HEADER) {
             closePipe();
             error(id, Errno.EIO.value());
-            return;
+            return false;
         }
         IO.putLong(offset, pos);
         long left = n;
         while (left > 0) {
-            long r = sys.syscall(Sys.SYS_SPLICE, runFd, offset, pipeWrite, 0, left, 0);
+            long r = Sys.splice(runFd, offset, pipeWrite, 0, left, 0);
             if (r <= 0) {
                 LOG.warn("splice of {} bytes at {} failed (errno {}): answered EIO", n, pos, r < 0 ? Sys.errno() : 0);
                 closePipe();
                 error(id, Errno.EIO.value());
-                return;
+                return false;
             }
             left -= r;
         }
         long total = Scratch.HEADER + (long) n;
-        if (sys.syscall(Sys.SYS_SPLICE, pipeRead, 0, fd, 0, total, 0) != total) {
+        if (Sys.splice(pipeRead, 0, fd, 0, total, 0) != total) {
             // The request was interrupted (ENOENT) or the kernel refused the reply: what is left in the pipe
             // must not go out with the next one.
             closePipe();
         }
+        return true;
     }
 
-    /** Runs under two pages are read here with one pread (see {@link #spliced}). */
+    /** Runs under two pages are read here with one pread, and a short pread or splice is answered EIO. */
     @Override
-    public boolean smallRuns() {
+    public boolean checksRuns() {
         return true;
     }
 
@@ -205,7 +216,7 @@ final class RequestLoop implements ReadReplies {
         if (pipeWrite >= 0) {
             return true;
         }
-        if (spliceBroken || Sys.SYS_SPLICE < 0) {
+        if (spliceBroken || !Sys.canSplice()) {
             return false;
         }
         if (sys.pipe2(pipe, Sys.O_CLOEXEC) != 0) {

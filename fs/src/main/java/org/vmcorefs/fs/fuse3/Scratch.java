@@ -50,26 +50,29 @@ final class Scratch implements ReadTarget {
 
     // As the ReadTarget of one read: where its bytes went.
     private Descriptors descriptors;
-    /** Take runs under two pages too: vmcorefs's own loop reads them with one pread (see RequestLoop#spliced). */
-    private boolean smallRuns;
+    /**
+     * The reply checks the run itself (vmcorefs's own loop, see RequestLoop#spliced): take runs under two pages
+     * too, and do not look up the file's size first.
+     */
+    private boolean checksRuns;
     /** The descriptor and offset of the run the read was answered with, or NO_FD when it was copied. */
     int runFd = Descriptors.NO_FD;
     long runOffset;
 
     /** Makes this the target of the next read; runs of backing files are taken when {@code descriptors} is set. */
-    Scratch forRead(Descriptors d, boolean smallRuns) {
+    Scratch forRead(Descriptors d, boolean checksRuns) {
         this.descriptors = d;
-        this.smallRuns = smallRuns;
+        this.checksRuns = checksRuns;
         this.runFd = Descriptors.NO_FD;
         return this;
     }
 
     @Override
     public boolean takeRun(FileMemory file, long offset, int length) {
-        if (descriptors == null || length < MIN_RUN && !smallRuns) {
+        if (descriptors == null || length < MIN_RUN && !checksRuns) {
             return false;
         }
-        int fd = descriptors.forRun(file, offset + length);
+        int fd = checksRuns ? descriptors.of(file) : descriptors.forRun(file, offset + length);
         if (fd == Descriptors.NO_FD) {
             return false;
         }

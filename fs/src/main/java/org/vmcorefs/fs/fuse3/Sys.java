@@ -1,5 +1,10 @@
 package org.vmcorefs.fs.fuse3;
 
+import com.kenai.jffi.CallContext;
+import com.kenai.jffi.CallingConvention;
+import com.kenai.jffi.Invoker;
+import com.kenai.jffi.Library;
+import com.kenai.jffi.Type;
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.LibraryOption;
 import jnr.ffi.Runtime;
@@ -15,7 +20,9 @@ public interface Sys {
     int EAGAIN = 11;
     int ENOENT = 2;
     int ENODEV = 19;
+    int O_WRONLY = 1;
     int O_CLOEXEC = 02000000;
+    int MFD_CLOEXEC = 1;
     int F_SETPIPE_SZ = 1031;
 
     @SaveError
@@ -30,22 +37,30 @@ public interface Sys {
     @SaveError
     long pread(int fd, long buf, long count, long offset);
 
-    /** This machine's number of splice(2), for {@link #syscall}: x86_64 275, aarch64 76; -1 elsewhere (no splice). */
-    long SYS_SPLICE = switch (System.getProperty("os.arch")) {
-        case "amd64", "x86_64" -> 275;
-        case "aarch64" -> 76;
-        default -> -1;
-    };
-
     /**
-     * syscall(2), for splice: {@code syscall(SYS_SPLICE, fdIn, offIn, fdOut, offOut, len, flags)}, the offsets the
-     * addresses of an off_t or 0. Not splice() itself: jnr-ffi 2.2's call of a six-argument function left the
-     * sixth (flags) as garbage in its register (seen with strace, EINVAL); seven arguments take its other path.
+     * splice(2): {@code splice(fdIn, offIn, fdOut, offOut, len, flags)}, the offsets the addresses of an off_t
+     * or 0; errno saved. Called through jffi's own invoker, not declared here: jnr-ffi 2.2's generated call of a
+     * six-argument function leaves the sixth (flags) as garbage in its register (seen with strace: EINVAL), and
+     * syscall(2) with seven arguments, the way around it before, takes jnr-ffi's slow path, which allocates an
+     * argument buffer on every call (two per spliced read).
      */
-    @SaveError
-    long syscall(long number, long fdIn, long offIn, long fdOut, long offOut, long len, long flags);
+    static long splice(int fdIn, long offIn, int fdOut, long offOut, long len, int flags) {
+        return Splice.INVOKER.invokeN6(Splice.CONTEXT, Splice.FUNCTION, fdIn, offIn, fdOut, offOut, len, flags);
+    }
+
+    /** Whether the C library here has splice(2). */
+    static boolean canSplice() {
+        return Splice.FUNCTION != 0;
+    }
 
     int pipe2(long fds, int flags);
+
+    int open(String path, int flags);
+
+    /** An anonymous file in memory (for the warm-up's empty image); MFD_CLOEXEC = 1. */
+    int memfd_create(String name, int flags);
+
+    int ftruncate(int fd, long length);
 
     int fcntl(int fd, int cmd, int arg);
 
@@ -61,6 +76,25 @@ public interface Sys {
 
     static Sys get() {
         return Holder.SYS;
+    }
+
+    /** splice(2)'s address and signature for jffi. */
+    final class Splice {
+        static final long FUNCTION = address("splice");
+        static final CallContext CONTEXT = CallContext.getCallContext(Type.SINT64, new Type[] {Type.SINT32,
+            Type.POINTER, Type.SINT32, Type.POINTER, Type.UINT64, Type.UINT32}, CallingConvention.DEFAULT, true);
+        static final Invoker INVOKER = Invoker.getInstance();
+
+        private Splice() {
+        }
+
+        private static long address(String name) {
+            try {
+                return Library.getDefault().getSymbolAddress(name);
+            } catch (Throwable e) {
+                return 0;
+            }
+        }
     }
 
     final class Holder {

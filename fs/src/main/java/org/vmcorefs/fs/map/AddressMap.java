@@ -1,5 +1,7 @@
 package org.vmcorefs.fs.map;
 
+import org.vmcorefs.format.view.Layout;
+
 /**
  * Which parts of a physical address space were touched, in bounded memory: a tree of buckets, 16 children
  * each, down to 4 KiB, refined only where a touch covers part of a bucket and merged back when a bucket is
@@ -29,6 +31,8 @@ final class AddressMap {
     private final int maxNodes;
     private final Node root = new Node();
     private int nodes = 1;
+    /** {@link #add} as the sink a layout reports a read's memory to, made once (not a method reference per read). */
+    final Layout.MemorySink sink = this::add;
 
     /** A map of [0, limit) (rounded up to a whole tree), with at most {@code maxNodes} buckets. */
     AddressMap(long limit, int maxNodes) {
@@ -82,9 +86,10 @@ final class AddressMap {
             node.children = new Node[FANOUT];
         }
         long child = size / FANOUT;
+        int shift = Long.numberOfTrailingZeros(child); // sizes are powers of 16: shifts, not divisions, per level
         long grew = 0;
-        int first = (int) ((from - nodeStart) / child);
-        int last = (int) ((to - 1 - nodeStart) / child);
+        int first = (int) ((from - nodeStart) >>> shift);
+        int last = (int) ((to - 1 - nodeStart) >>> shift);
         for (int i = first; i <= last; i++) {
             long cs = nodeStart + i * child;
             if (node.children[i] == null) {

@@ -52,9 +52,12 @@ public final class ReadMap {
         if (!(f instanceof LayoutFile lf) || length <= 0) {
             return;
         }
-        AddressMap m = files.computeIfAbsent(path, p -> new AddressMap(limit, MAX_NODES));
+        AddressMap m = files.get(path); // a plain get first: computeIfAbsent's lambda would be allocated per read
+        if (m == null) {
+            m = files.computeIfAbsent(path, p -> new AddressMap(limit, MAX_NODES));
+        }
         synchronized (m) {
-            lf.layout().memory(offset, length, m::add);
+            lf.layout().memory(offset, length, m.sink);
         }
     }
 

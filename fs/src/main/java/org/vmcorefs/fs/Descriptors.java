@@ -56,8 +56,8 @@ public final class Descriptors {
         return fd != null ? fd : fds.computeIfAbsent(file, this::openSame);
     }
 
-    /** Closes them all and the backing files themselves: for a machine that is thrown away (the warm-up's). */
-    public void closeWithFiles() {
+    /** Closes the backing files themselves, not our descriptors: for a machine that is thrown away (the warm-up's). */
+    public void closeFiles() {
         fds.keySet().forEach(f -> {
             try {
                 f.channel().close();
@@ -65,7 +65,6 @@ public final class Descriptors {
                 LOG.debug("closing {}", f.path(), e);
             }
         });
-        close();
     }
 
     /** Closes them all (at unmount). */

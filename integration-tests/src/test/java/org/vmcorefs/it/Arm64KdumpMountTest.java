@@ -46,11 +46,6 @@ class Arm64KdumpMountTest {
     static final Path ARCH_DIR = Fixtures.ARCH_ROOT.resolve("arm64");
     static final Path REAL = ARCH_DIR.resolve("kdump-vmcore.elf");
 
-    /** {@code p}, a file of the arm64 fixtures; fails the test (CI) or skips it (VMCOREFS_MAY_SKIP) if missing. */
-    static Path fixture(Path p) {
-        return Fixtures.arch(p);
-    }
-
     private Mounted m;
     private Path vmcore;
     private double mountSeconds;
@@ -233,7 +228,7 @@ class Arm64KdumpMountTest {
     /** The real /proc/vmcore of an in-guest kdump of Debian's arm64 kernel, replayed: cmp-identical. */
     @Test
     void realArm64KdumpReplaysByteIdentical() throws Exception {
-        fixture(REAL);
+        Fixtures.arch(REAL);
         // No --profile: an arm64 image mounts as arm64-kdump, the first profile of its architecture.
         try (Mounted r = Mounted.mount("--image", REAL.toString())) {
             assertEquals("arm64-kdump", r.stats().get("profile").asText(), "the profile follows from the image");
@@ -242,7 +237,7 @@ class Arm64KdumpMountTest {
             assertTrue(Files.size(r.path("proc/vmcore")) == Files.size(REAL));
             Path vmlinux = REAL.resolveSibling("vmlinux");
             Requirements.tool("drgn");
-            fixture(vmlinux);
+            Fixtures.arch(vmlinux);
             {
                 Path script = Files.createTempFile("vmcorefs-drgn", ".py");
                 try {
@@ -266,8 +261,8 @@ class Arm64KdumpMountTest {
     void qemuDumpOfAnArm64GuestReadsInDrgnThroughTheMount() throws Exception {
         Path qemu = REAL.resolveSibling("guest.elf");
         Path vmlinux = REAL.resolveSibling("vmlinux");
-        fixture(qemu);
-        fixture(vmlinux);
+        Fixtures.arch(qemu);
+        Fixtures.arch(vmlinux);
         Requirements.tool("drgn");
         Path script = Files.createTempFile("vmcorefs-drgn", ".py");
         try (Mounted r = Mounted.mount("--profile", "arm64-kdump", "--image", qemu.toString())) {
@@ -289,12 +284,12 @@ class Arm64KdumpMountTest {
      */
     @Test
     void qemuKdumpCompressedDumpMountsAsItsElf() throws Exception {
-        Path kdump = fixture(ARCH_DIR.resolve("guest.kdump"));
-        Path elf = fixture(ARCH_DIR.resolve("guest.elf"));
-        Path vmlinux = fixture(ARCH_DIR.resolve("vmlinux"));
-        String release = Files.readString(fixture(ARCH_DIR.resolve("KVER"))).trim();
+        Path kdump = Fixtures.arch(ARCH_DIR.resolve("guest.kdump"));
+        Path elf = Fixtures.arch(ARCH_DIR.resolve("guest.elf"));
+        Path vmlinux = Fixtures.arch(ARCH_DIR.resolve("vmlinux"));
+        String release = Files.readString(Fixtures.arch(ARCH_DIR.resolve("KVER"))).trim();
         Matcher sleep = Pattern.compile("FIXTURE-MARKER-42 sleep_pid=(\\d+)")
-                .matcher(Files.readString(fixture(ARCH_DIR.resolve("guest-console.log"))));
+                .matcher(Files.readString(Fixtures.arch(ARCH_DIR.resolve("guest-console.log"))));
         assertTrue(sleep.find(), "the marker line in guest-console.log");
         Requirements.tool("gdb-multiarch");
         Requirements.tool("drgn");

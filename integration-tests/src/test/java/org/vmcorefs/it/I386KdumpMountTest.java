@@ -49,10 +49,6 @@ class I386KdumpMountTest {
     static final Path ARCH_DIR = Fixtures.ARCH_ROOT.resolve("i386");
     static final Path REAL = ARCH_DIR.resolve("kdump-vmcore.elf");
 
-    static Path fixture(Path p) {
-        return Fixtures.arch(p);
-    }
-
     private Mounted m;
     private Path vmcore;
     private double mountSeconds;
@@ -295,7 +291,7 @@ class I386KdumpMountTest {
     @Test
     void theBackupLiesInOldmemWhereTheRealGuestsKexecPutIt() throws Exception {
         Requirements.tool("readelf");
-        String log = Files.readString(fixture(ARCH_DIR.resolve("kdump-console.log")));
+        String log = Files.readString(Fixtures.arch(ARCH_DIR.resolve("kdump-console.log")));
         Matcher ck = Pattern.compile("Kernel command line: .* crashkernel=(\\S+)")
                 .matcher(log);
         Matcher cpus = Pattern.compile("smpboot: Allowing (\\d+) CPUs").matcher(log);
@@ -310,7 +306,7 @@ class I386KdumpMountTest {
         long size = hex(phdr.group(3));
         System.out.printf("real i386 guest: crashkernel=%s, %s CPUs, backup of [0x%x, +0x%x) at 0x%x%n", ck.group(1),
                 cpus.group(1), paddr, size, backupAt);
-        String real = Exec.run(60, "readelf", "-l", "-W", fixture(REAL).toString()).ok().stdout();
+        String real = Exec.run(60, "readelf", "-l", "-W", Fixtures.arch(REAL).toString()).ok().stdout();
         String[] realLow = Readelf.segments(real).get(1);
         assertEquals(paddr, hex(realLow[3]), real);
         assertEquals(size, hex(realLow[4]), real);
@@ -357,9 +353,9 @@ class I386KdumpMountTest {
      */
     @Test
     void realI386KdumpReplaysByteIdenticalAndReadsAsTheOriginal() throws Exception {
-        fixture(REAL);
-        Path vmlinux = fixture(REAL.resolveSibling("vmlinux"));
-        String release = Files.readString(fixture(REAL.resolveSibling("KVER"))).trim();
+        Fixtures.arch(REAL);
+        Path vmlinux = Fixtures.arch(REAL.resolveSibling("vmlinux"));
+        String release = Files.readString(Fixtures.arch(REAL.resolveSibling("KVER"))).trim();
         try (Mounted r = Mounted.mount("--image", REAL.toString())) {
             Path v = r.path("proc/vmcore");
             assertEquals("i386-kdump", r.stats().get("profile").asText(), "the profile follows from the image");
@@ -425,7 +421,7 @@ class I386KdumpMountTest {
      */
     static String vmcoreDmesg(Path core) {
         Path root = ARCH_DIR.resolve("root");
-        fixture(root.resolve("sbin/vmcore-dmesg"));
+        Fixtures.arch(root.resolve("sbin/vmcore-dmesg"));
         return Exec.run(120, null, List.of(root.resolve("lib/ld-linux.so.2").toString(), "--library-path",
                 root.resolve("lib/i386-linux-gnu") + ":" + root.resolve("usr/lib/i386-linux-gnu"),
                 root.resolve("sbin/vmcore-dmesg").toString(), core.toString())).ok().stdout();
@@ -438,9 +434,9 @@ class I386KdumpMountTest {
      */
     @Test
     void qemuDumpOfTheI386GuestReadsThroughTheMount() throws Exception {
-        Path qemu = fixture(REAL.resolveSibling("guest.elf"));
-        Path vmlinux = fixture(REAL.resolveSibling("vmlinux"));
-        String release = Files.readString(fixture(REAL.resolveSibling("KVER"))).trim();
+        Path qemu = Fixtures.arch(REAL.resolveSibling("guest.elf"));
+        Path vmlinux = Fixtures.arch(REAL.resolveSibling("vmlinux"));
+        String release = Files.readString(Fixtures.arch(REAL.resolveSibling("KVER"))).trim();
         try (Mounted r = Mounted.mount("--image", qemu.toString())) {
             Path v = r.path("proc/vmcore");
             assertEquals("i386-kdump", r.stats().get("profile").asText());

@@ -80,14 +80,10 @@ class S390RealDumpReplayTest {
     private Mounted elf;
     private Mounted kdump;
 
-    static Path fixture(Path p) {
-        return Fixtures.arch(p);
-    }
-
     @BeforeAll
     void mount() throws IOException {
-        fixture(QEMU_ELF);
-        fixture(QEMU_KDUMP);
+        Fixtures.arch(QEMU_ELF);
+        Fixtures.arch(QEMU_KDUMP);
         // No --profile: an s390x image mounts as s390x-zfcpdump, the first profile of its architecture.
         elf = Mounted.mount("--image", QEMU_ELF.toString());
         kdump = Mounted.mount("--image", QEMU_KDUMP.toString());
@@ -103,11 +99,11 @@ class S390RealDumpReplayTest {
     }
 
     static String release() throws IOException {
-        return Files.readString(fixture(DIR.resolve("KVER")), StandardCharsets.US_ASCII).trim();
+        return Files.readString(Fixtures.arch(DIR.resolve("KVER")), StandardCharsets.US_ASCII).trim();
     }
 
     static int sleepPid() throws IOException {
-        String log = Files.readString(fixture(DIR.resolve("guest-console.log")), StandardCharsets.ISO_8859_1);
+        String log = Files.readString(Fixtures.arch(DIR.resolve("guest-console.log")), StandardCharsets.ISO_8859_1);
         Matcher m = Pattern.compile("FIXTURE-MARKER-42 sleep_pid=(\\d+)").matcher(log);
         assertTrue(m.find(), "no sleep_pid in the console log");
         return Integer.parseInt(m.group(1));
@@ -115,7 +111,7 @@ class S390RealDumpReplayTest {
 
     static String drgn(Path core) {
         Requirements.tool("drgn");
-        return Exec.run(300, DRGN, List.of(PY, "-", core.toString(), fixture(VMLINUX).toString())).ok().stdout();
+        return Exec.run(300, DRGN, List.of(PY, "-", core.toString(), Fixtures.arch(VMLINUX).toString())).ok().stdout();
     }
 
     static String kdumpfile(Path dump, String releaseAddress) {
@@ -129,7 +125,7 @@ class S390RealDumpReplayTest {
 
     /** The address of init_uts_ns.name.release (uts_namespace.name at 0, as VMCOREINFO says; release third of 65). */
     static String releaseAddress() {
-        String nm = Exec.run(120, "sh", "-c", "nm '" + fixture(VMLINUX) + "' | awk '$3==\"init_uts_ns\"{print $1}'")
+        String nm = Exec.run(120, "sh", "-c", "nm '" + Fixtures.arch(VMLINUX) + "' | awk '$3==\"init_uts_ns\"{print $1}'")
                 .ok().stdout().trim();
         assertTrue(!nm.isEmpty(), "init_uts_ns in vmlinux");
         return Long.toHexString(Long.parseLong(nm, 16) + 2 * 65);
@@ -234,9 +230,9 @@ class S390RealDumpReplayTest {
      */
     @Test
     void makedumpfileDumpsTheLogAsDrgnReadsItOnTheOriginal(@TempDir Path tmp) throws Exception {
-        Path makedumpfile = fixture(DIR.resolve("bin/makedumpfile"));
+        Path makedumpfile = Fixtures.arch(DIR.resolve("bin/makedumpfile"));
         Requirements.tool("drgn");
-        String original = Exec.run(300, DRGN_DMESG, List.of(PY, "-", QEMU_ELF.toString(), fixture(VMLINUX).toString()))
+        String original = Exec.run(300, DRGN_DMESG, List.of(PY, "-", QEMU_ELF.toString(), Fixtures.arch(VMLINUX).toString()))
                 .ok().stdout();
         assertTrue(original.contains("FIXTURE-MARKER-42 sleep_pid=" + sleepPid()), original);
         for (Mounted m : new Mounted[] {elf, kdump}) {
@@ -250,7 +246,7 @@ class S390RealDumpReplayTest {
     /** crash's sys, bt -a and log on a dump, without the DUMPFILE line (the only one that names the file). */
     static String crash(Path crash, Path dump) {
         String out = Exec.run(1200, "sys\nbt -a\nlog\nquit\n", List.of(crash.toString(), "-s",
-                fixture(VMLINUX).toString(), dump.toString())).ok().stdout();
+                Fixtures.arch(VMLINUX).toString(), dump.toString())).ok().stdout();
         return out.lines().filter(l -> !l.trim().startsWith("DUMPFILE:")).reduce("", (a, b) -> a + b + "\n");
     }
 
@@ -261,7 +257,7 @@ class S390RealDumpReplayTest {
      */
     @Test
     void crashSysBtLogAsOnTheOriginal() throws Exception {
-        Path crash = fixture(DIR.resolve("bin/crash"));
+        Path crash = Fixtures.arch(DIR.resolve("bin/crash"));
         CompletableFuture<String> original = CompletableFuture.supplyAsync(() -> crash(crash, QEMU_KDUMP));
         String mounted = crash(crash, kdump.path("proc/vmcore"));
         String want = original.get();
@@ -279,7 +275,7 @@ class S390RealDumpReplayTest {
      */
     @Test
     void zgetdumpDescribesTheS390DumpAndTheVmcore() throws Exception {
-        Path zgetdump = fixture(DIR.resolve("bin/zgetdump"));
+        Path zgetdump = Fixtures.arch(DIR.resolve("bin/zgetdump"));
         int cpus = gdbRegisters(QEMU_ELF).split("\nThread ", -1).length - 1;
         for (String file : List.of(".vmcorefs/s390.dump", "proc/vmcore")) {
             String out = Exec.run(300, zgetdump.toString(), "-i", kdump.path(file).toString()).ok().all();

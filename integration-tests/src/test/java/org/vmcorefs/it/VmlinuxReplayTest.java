@@ -209,7 +209,7 @@ class VmlinuxReplayTest {
     void aKdumpCompressedQemuDumpGetsTheSameAsItsElf(String name) throws Exception {
         Arch a = arch(name);
         Path kdump = name.equals("x86_64") ? Fixtures.dump(Fixtures.QEMU_KDUMP)
-                : Arm64KdumpMountTest.fixture(Arm64KdumpMountTest.ARCH_DIR.resolve(Fixtures.QEMU_KDUMP));
+                : Fixtures.arch(Arm64KdumpMountTest.ARCH_DIR.resolve(Fixtures.QEMU_KDUMP));
         Map<String, Long> sym = nm(a.vmlinux(), "_text", "_end");
         List<Integer> elfPids;
         try (Mounted m = Mounted.mount("--image", a.qemu().toString(), "--vmlinux", a.vmlinux().toString())) {

@@ -133,9 +133,9 @@ final class Fuse3Fs {
     /** As {@link #destroy}, and closes the backing files that were read by descriptor (a thrown-away machine's). */
     void destroyWithFiles() {
         if (descriptors != null) {
-            descriptors.closeWithFiles();
+            descriptors.closeFiles();
         }
-        scratch.close();
+        destroy(0);
     }
 
     /** Fills {@code st} for {@code path} (inode {@code ino}); returns 0 or the errno. */
@@ -274,11 +274,6 @@ final class Fuse3Fs {
             throw new DumpException(Errno.ENOENT, path + ": no such file");
         }
         return handles.add(new Handles.Open(path, f, f.open(), 0));
-    }
-
-    /** The size of the file open as {@code fh}. */
-    long size(long fh) {
-        return handles.get(fh).file().size();
     }
 
     void release(long req, long ino, long fi) {

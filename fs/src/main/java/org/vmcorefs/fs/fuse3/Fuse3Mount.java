@@ -103,14 +103,13 @@ public final class Fuse3Mount {
         }
         Fuse3Fs fs = new Fuse3Fs(fuse, tree, stats, 0, 0, true, true);
         RequestLoop loop = new RequestLoop(fuse, 0, devNull, fs);
-        int made = 0;
         try {
             long[] fhs = new long[files.size()];
             long[] sizes = new long[files.size()];
             long[] at = new long[files.size()];
             for (int i = 0; i < fhs.length; i++) {
                 fhs[i] = fs.open(files.get(i));
-                sizes[i] = fs.size(fhs[i]);
+                sizes[i] = tree.file(files.get(i)).size();
             }
             int small = 4 * 4096;
             for (int n = 0; n < reads; n++) {
@@ -121,14 +120,13 @@ public final class Fuse3Mount {
                 }
                 fs.read(loop, n, fhs[i], at[i], size);
                 at[i] += size;
-                made++;
             }
         } finally {
             loop.close();
             fs.destroyWithFiles();
             sys.close(devNull);
         }
-        return made;
+        return reads;
     }
 
     /** struct fuse_custom_io { writev, read, splice_receive, splice_send }: the passthrough hook on the replies. */

@@ -18,6 +18,7 @@ work runs are noisy in absolute terms, their ratios less so.
 
   make bench
   bench/bench.py --rounds 5 --only speed,seq,random,mount,memory,saved,jmh   (the other sections: more)
+  (sections other than speed alone go to bench/results-SECTIONS.md; --out FILE chooses)
 """
 import argparse
 import json
@@ -587,7 +588,11 @@ def main():
     ap.add_argument("--only", default="speed", help="comma-separated sections: speed (the default), seq, "
                     "random, mount, memory, saved, jmh")
     ap.add_argument("--fio-seconds", type=int, default=1, help="length of each fio run in the speed section")
+    ap.add_argument("--out", help="where the table goes: bench/results.md for make bench's speed section, "
+                    "bench/results-SECTIONS.md for other sections (so they do not replace make bench's figures)")
     args = ap.parse_args()
+    out = Path(args.out) if args.out else HOME / "bench" / (
+        "results.md" if args.only == "speed" else f"results-{args.only.replace(',', '-')}.md")
     if args.rounds < 5:
         print("bench: note: fewer than 5 rounds; figures are medians of", args.rounds, flush=True)
     WORK.mkdir(parents=True, exist_ok=True)
@@ -606,12 +611,13 @@ def main():
               f"{os.cpu_count()} cores ({cpu}), kernel {os.uname().release}; medians of {args.rounds} runs after "
               f"a warm-up, the systems alternating; load average {min(LOADS + [loadavg()]):.1f}-{max(LOADS):.1f} "
               f"over the run{' (the machine was busy: absolute figures are noisy, ratios less so)' if max(LOADS) > 2.5 else ''}."
-              f"\nCommand: `make bench` "
-              f"(`bench/bench.py --rounds {args.rounds} --only {args.only}`).")
+              f"\nCommand: {'`make bench` (' if args.only == 'speed' else ''}"
+              f"`bench/bench.py --rounds {args.rounds} --only {args.only}`{')' if args.only == 'speed' else ''}.")
     md = t.markdown(header)
     print()
     print(md)
-    (HOME / "bench" / "results.md").write_text(md)
+    out.write_text(md)
+    print(f"bench: wrote {out}", flush=True)
 
 
 if __name__ == "__main__":

@@ -591,8 +591,9 @@ def main():
     ap.add_argument("--out", help="where the table goes: bench/results.md for make bench's speed section, "
                     "bench/results-SECTIONS.md for other sections (so they do not replace make bench's figures)")
     args = ap.parse_args()
+    make_bench = args.only == "speed"
     out = Path(args.out) if args.out else HOME / "bench" / (
-        "results.md" if args.only == "speed" else f"results-{args.only.replace(',', '-')}.md")
+        "results.md" if make_bench else f"results-{args.only.replace(',', '-')}.md")
     if args.rounds < 5:
         print("bench: note: fewer than 5 rounds; figures are medians of", args.rounds, flush=True)
     WORK.mkdir(parents=True, exist_ok=True)
@@ -607,12 +608,12 @@ def main():
     for name in args.only.split(","):
         parts[name]()
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    command = f"`bench/bench.py --rounds {args.rounds} --only {args.only}`"
     header = (f"# vmcorefs benchmark results\n\n{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
               f"{os.cpu_count()} cores ({cpu}), kernel {os.uname().release}; medians of {args.rounds} runs after "
               f"a warm-up, the systems alternating; load average {min(LOADS + [loadavg()]):.1f}-{max(LOADS):.1f} "
               f"over the run{' (the machine was busy: absolute figures are noisy, ratios less so)' if max(LOADS) > 2.5 else ''}."
-              f"\nCommand: {'`make bench` (' if args.only == 'speed' else ''}"
-              f"`bench/bench.py --rounds {args.rounds} --only {args.only}`{')' if args.only == 'speed' else ''}.")
+              f"\nCommand: " + (f"`make bench` ({command})." if make_bench else f"{command}."))
     md = t.markdown(header)
     print()
     print(md)

@@ -13,7 +13,7 @@ import os
 import struct
 import sys
 
-COMPOUND_HEAD, COMPOUND_TAIL, THP = 15, 16, 22
+COMPOUND_TAIL = 16  # a kpageflags bit: the page belongs to the folio that starts before it
 
 
 def main():
@@ -31,7 +31,8 @@ def main():
         done += len(chunk)
     mm = mmap.mmap(fd, size, access=mmap.ACCESS_COPY)
     base = ctypes.addressof(ctypes.c_char.from_buffer(mm)) // 4096
-    touched = sum(mm[off] for off in range(0, size, 4096))
+    for off in range(0, size, 4096):
+        mm[off]  # fault the page in: pagemap shows only mapped pages
     sizes = collections.Counter()
     present = run = 0
     with open("/proc/self/pagemap", "rb") as pm, open("/proc/kpageflags", "rb") as kf:
@@ -51,7 +52,6 @@ def main():
             run = 1
         if run:
             sizes[run] += run
-    del touched
     mm.close()
     os.close(fd)
     print(f"{path}: {present} of {size // 4096} pages present; pages in folios of N pages: "
